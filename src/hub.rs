@@ -1,0 +1,110 @@
+//! Wiring: builds the router and every listener from a [`Config`], runs them, and shuts them
+//! down in order.
+//!
+//! Tests and benches start a hub in-process through [`start`], with port 0 listeners; the
+//! binary does the same from the command line.
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tracing::{info, warn};
+
+use crate::admin::{AdminListener, Readiness};
+use crate::config::Config;
+use crate::mtp::ws::WsListener;
+use crate::router::{HoldLimits, QueueLimits, Router, RouterLimits};
+
+/// A running hub.
+pub struct RunningHub {
+    pub router: Router,
+    /// Where the WebSocket listener is bound, if enabled.
+    pub ws_addr: Option<SocketAddr>,
+    /// Where the admin listener is bound, if enabled.
+    pub admin_addr: Option<SocketAddr>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    grace: Duration,
+}
+
+/// Binds every enabled listener and starts serving.
+pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
+    let router = Router::new(router_limits(&config));
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let ready = Readiness::default();
+
+    // Admin first, so probes see 503 rather than a refused connection while the rest binds.
+    let admin_addr = match config.admin.listen.as_addr() {
+        Some(addr) => {
+            let admin = AdminListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the admin listener on {addr}"))?;
+            let local = admin.local_addr()?;
+            tracker.spawn(admin.run(router.clone(), ready.clone(), shutdown.clone(), tracker.clone()));
+            info!(addr = %local, "admin listening (/healthz, /metrics, /api/v1/endpoints)");
+            Some(local)
+        }
+        None => None,
+    };
+
+    let ws_addr = match config.ws.listen.as_addr() {
+        Some(addr) => {
+            let ws = WsListener::bind(addr, &config.ws).await?;
+            let local = ws.local_addr()?;
+            tracker.spawn(ws.run(router.clone(), shutdown.clone(), tracker.clone()));
+            let scheme = if config.ws.tls.is_some() { "wss" } else { "ws" };
+            info!(addr = %local, "websocket listening on {scheme}://{local}{}", config.ws.path);
+            Some(local)
+        }
+        None => None,
+    };
+
+    for (name, listen) in [("mqtt", &config.mqtt.listen), ("stomp", &config.stomp.listen), ("cwmp", &config.cwmp.listen)] {
+        if let Some(addr) = listen.as_addr() {
+            warn!(listener = name, %addr, "configured, but this build does not serve that MTP yet; not listening");
+        }
+    }
+    if let Some(path) = &config.uds.path {
+        warn!(listener = "uds", path = %path.display(), "configured, but this build does not serve that MTP yet; not listening");
+    }
+
+    tracker.spawn(sweep_hold(router.clone(), shutdown.clone()));
+    ready.set_ready();
+    Ok(RunningHub { router, ws_addr, admin_addr, shutdown, tracker, grace: config.shutdown_grace })
+}
+
+impl RunningHub {
+    /// Stops accepting, lets sessions drain their queues and close with their MTP's code, and
+    /// waits for them up to the configured grace period.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(self.grace, self.tracker.wait()).await.is_err() {
+            warn!(grace = ?self.grace, "shutdown grace period over; cutting remaining connections");
+        }
+    }
+
+    /// Resolves when [`RunningHub::shutdown`] has been called.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+fn router_limits(config: &Config) -> RouterLimits {
+    let r = &config.router;
+    RouterLimits {
+        queue: QueueLimits { max_records: r.queue_max_records, max_bytes: r.queue_max_bytes },
+        hold: HoldLimits { max_records: r.hold_max_records, ttl: r.hold_ttl, max_bytes: r.hold_max_bytes },
+    }
+}
+
+async fn sweep_hold(router: Router, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => router.sweep_hold(),
+        }
+    }
+}
