@@ -8,8 +8,8 @@
 //! - a field that repeats takes its **last** value (an early exit at the first `to_id` would let
 //!   a Record say one thing to the hub and another to the receiver);
 //! - the oneof `record_type` is the last of fields 7..=13 present;
-//! - a known field with the wrong wire type, a truncated field, a bad varint and a group are
-//!   errors; unknown fields are skipped.
+//! - a known field with the wrong wire type, a truncated field and a bad varint are errors;
+//!   unknown fields, groups included, are skipped.
 //!
 //! Field numbers are those of `usp-record-1-4.proto` (TR-369 1.4).
 
@@ -82,7 +82,11 @@ pub enum HeaderError {
 const WT_VARINT: u8 = 0;
 const WT_I64: u8 = 1;
 const WT_LEN: u8 = 2;
+const WT_START_GROUP: u8 = 3;
+const WT_END_GROUP: u8 = 4;
 const WT_I32: u8 = 5;
+/// prost's recursion limit, so that nested groups are refused exactly when prost refuses them.
+const MAX_DEPTH: u32 = 100;
 
 impl<'a> RecordHeader<'a> {
     /// Reads the header of the encoded Record `buf`.
@@ -134,6 +138,7 @@ impl<'a> RecordHeader<'a> {
                         }
                     }
                 }
+                WT_START_GROUP => cur.skip_group(field, 0)?,
                 _ => return Err(HeaderError::WrongWireType { field, wire_type }),
             }
         }
@@ -165,6 +170,38 @@ impl<'a> Cursor<'a> {
         let out = self.buf.get(self.pos..end).ok_or(HeaderError::Truncated)?;
         self.pos = end;
         Ok(out)
+    }
+
+    /// Skips a deprecated proto2 group (unknown fields may be one) up to its matching end.
+    fn skip_group(&mut self, field: u32, depth: u32) -> Result<(), HeaderError> {
+        if depth >= MAX_DEPTH {
+            return Err(HeaderError::BadKey);
+        }
+        loop {
+            let key = self.varint()?;
+            if key > u64::from(u32::MAX) || key >> 3 == 0 {
+                return Err(HeaderError::BadKey);
+            }
+            let (inner, wire_type) = ((key >> 3) as u32, (key & 7) as u8);
+            match wire_type {
+                WT_VARINT => {
+                    self.varint()?;
+                }
+                WT_I64 => {
+                    self.take(8)?;
+                }
+                WT_I32 => {
+                    self.take(4)?;
+                }
+                WT_LEN => {
+                    let len = usize::try_from(self.varint()?).map_err(|_| HeaderError::Truncated)?;
+                    self.take(len)?;
+                }
+                WT_START_GROUP => self.skip_group(inner, depth + 1)?,
+                WT_END_GROUP if inner == field => return Ok(()),
+                _ => return Err(HeaderError::WrongWireType { field: inner, wire_type }),
+            }
+        }
     }
 
     /// A base-128 varint of at most ten bytes, as protobuf defines it.
