@@ -59,7 +59,7 @@ pub struct SessionInfo {
 }
 
 /// Where an endpoint can be reached now: a local session's queue.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Route {
     conn: u64,
     outbox: Outbox,
@@ -164,15 +164,17 @@ impl Router {
 
     /// Delivers `d` to the endpoint `to`: queued if it is connected, else held.
     pub fn deliver(&self, to: &str, d: Delivery) -> Outcome {
-        let route = self.0.routes.get(to).map(|r| r.clone());
-        match route {
+        // Push under the registry's read guard: the push never waits, and cloning the route
+        // would cost several reference-count updates per Record.
+        let d = match self.0.routes.get(to) {
             Some(route) => match self.push(&route, d) {
-                Ok(outcome) => outcome,
-                // The session went away between lookup and push: treat it as offline.
-                Err(d) => self.deliver_offline(to, d),
+                Ok(outcome) => return outcome,
+                // The session is going away: treat the endpoint as offline.
+                Err(d) => d,
             },
-            None => self.deliver_offline(to, d),
-        }
+            None => d,
+        };
+        self.deliver_offline(to, d)
     }
 
     fn push(&self, route: &Route, d: Delivery) -> Result<Outcome, Delivery> {
@@ -192,7 +194,7 @@ impl Router {
     fn deliver_offline(&self, to: &str, d: Delivery) -> Outcome {
         let shared = &self.0;
         let mut hold = shared.hold.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(route) = shared.routes.get(to).map(|r| r.clone()) {
+        if let Some(route) = shared.routes.get(to) {
             drop(hold);
             return self.push(&route, d).unwrap_or(Outcome::Dropped(DropReason::QueueFull));
         }
@@ -298,3 +300,6 @@ impl Router {
         list
     }
 }
+
+#[cfg(test)]
+mod tests;
