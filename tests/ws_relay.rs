@@ -208,3 +208,56 @@ async fn shutdown_drains_and_closes_with_1001() {
     assert_eq!(controller.expect_close().await, CloseCode::Away);
     tokio::time::timeout(PATIENCE, shutdown).await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn fragmented_messages_are_reassembled() {
+    use tokio_tungstenite::tungstenite::protocol::frame::{Frame, coding::{Data, OpCode}};
+
+    let hub = start_hub(|_| {}).await;
+    let addr = hub.ws_addr.unwrap();
+    let mut agent = connect(addr, AGENT).await;
+    let mut controller = connect(addr, CONTROLLER).await;
+    let request = record(CONTROLLER, AGENT, &get("frag", &["Device.DeviceInfo."]));
+    let (head, tail) = request.split_at(request.len() / 2);
+    let frames = [
+        Frame::message(Bytes::copy_from_slice(head), OpCode::Data(Data::Binary), false),
+        Frame::message(Bytes::copy_from_slice(tail), OpCode::Data(Data::Continue), true),
+    ];
+    for frame in frames {
+        controller.ws.send(Message::Frame(frame)).await.unwrap();
+    }
+    assert_eq!(agent.recv().await, request);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn silent_peers_are_pinged_then_dropped() {
+    let hub = start_hub(|c| {
+        c.ws.ping_interval = Duration::from_millis(100);
+        c.ws.idle_timeout = Duration::from_millis(400);
+    })
+    .await;
+    let addr = hub.ws_addr.unwrap();
+    let mut alive = connect(addr, AGENT).await;
+    let mut silent = connect(addr, CONTROLLER).await;
+
+    // `alive` keeps reading, so its client answers the hub's pings; `silent` reads nothing.
+    let watch = tokio::spawn(async move {
+        alive.expect_silence().await;
+        alive.expect_silence().await;
+        alive.expect_silence().await;
+        alive
+    });
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let mut alive = watch.await.unwrap();
+    assert_eq!(silent.expect_close().await, CloseCode::Away);
+    drop(silent);
+    eventually(|| !hub.router.is_connected(CONTROLLER)).await;
+    assert!(hub.router.is_connected(AGENT));
+
+    let mut controller = connect(addr, CONTROLLER).await;
+    let request = record(CONTROLLER, AGENT, &get("still-here", &["Device."]));
+    controller.send(request.clone()).await;
+    assert_eq!(alive.recv().await, request);
+    hub.shutdown().await;
+}

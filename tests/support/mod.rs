@@ -30,7 +30,7 @@ pub async fn start_hub(tweak: impl FnOnce(&mut Config)) -> RunningHub {
     config.mqtt.listen = Listen::Off;
     config.stomp.listen = Listen::Off;
     config.cwmp.listen = Listen::Off;
-    config.shutdown_grace = Duration::from_secs(2);
+    config.shutdown_grace = Duration::from_millis(500);
     tweak(&mut config);
     usphub::hub::start(config).await.expect("hub starts")
 }
@@ -186,4 +186,13 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> String {
     let mut out = String::new();
     tcp.read_to_string(&mut out).await.unwrap();
     out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+}
+
+/// Waits until `cond` holds, failing the test after [`PATIENCE`].
+pub async fn eventually(mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "condition not met in time");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -1,0 +1,169 @@
+"""Fixtures for the independent-client tests: a usphub process on free loopback ports.
+
+`hub` is a hub with the built-in defaults; `start_hub(config_toml)` starts one with a config
+file (TOML as in config/usphub.toml). Either is stopped with SIGTERM at the end of the test and
+must exit 0. When a test fails, the hub's stderr is attached to the report ("usphub stderr").
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE / "gen"))
+
+STARTUP_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hub_binary() -> Path:
+    path = Path(os.environ.get("USPHUB_BIN", "target/debug/usphub"))
+    if not path.is_absolute():
+        path = REPO / path
+    if not os.access(path, os.X_OK):
+        pytest.exit(f"hub binary {path} not found: run `cargo build` or set USPHUB_BIN", returncode=2)
+    return path
+
+
+@dataclass
+class Hub:
+    """A running usphub process."""
+
+    proc: subprocess.Popen
+    ws_port: int
+    admin_port: int
+    stderr_path: Path
+    stopped: bool = field(default=False)
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ws_port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def get(self, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+        """GET on the admin listener: (status, body)."""
+        try:
+            with urllib.request.urlopen(self.admin_url + path, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def stop(self) -> int:
+        """SIGTERM, wait (SIGKILL after STOP_TIMEOUT), and return the exit status."""
+        if not self.stopped:
+            self.stopped = True
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def launch(tmp_path: Path, config_toml: str | None, attempt: int) -> Hub:
+    ws_port, admin_port = free_port(), free_port()
+    args = [
+        str(hub_binary()),
+        "--ws", f"127.0.0.1:{ws_port}",
+        "--admin", f"127.0.0.1:{admin_port}",
+        "--mqtt", "off", "--stomp", "off", "--cwmp", "off", "--uds", "off",
+    ]  # fmt: skip
+    if config_toml is not None:
+        config = tmp_path / f"usphub-{attempt}.toml"
+        config.write_text(config_toml)
+        args += ["--config", str(config)]
+    stderr_path = tmp_path / f"usphub-{attempt}.stderr"
+    with open(stderr_path, "wb") as stderr:
+        env = dict(os.environ, NO_COLOR="1")  # plain logs in the captured file
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr, env=env)
+    return Hub(proc, ws_port, admin_port, stderr_path)
+
+
+def wait_ready(hub: Hub) -> bool:
+    """True once /healthz answers 200; False if the process exited first."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if hub.proc.poll() is not None:
+            return False
+        try:
+            if hub.get("/healthz", timeout=0.5)[0] == 200:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    hub.stop()
+    pytest.fail(f"usphub not healthy within {STARTUP_TIMEOUT}s; stderr:\n{hub.stderr()}")
+
+
+@pytest.fixture
+def start_hub(request, tmp_path):
+    """Factory: `start_hub(config_toml=None)` starts a hub and returns its `Hub`."""
+    hubs: list[Hub] = []
+    request.node.usphub_hubs = hubs
+
+    def start(config_toml: str | None = None) -> Hub:
+        # A free port can be taken between our probe and the hub's bind: then try again.
+        for attempt in range(3):
+            hub = launch(tmp_path, config_toml, attempt)
+            hubs.append(hub)
+            if wait_ready(hub):
+                return hub
+            hub.stopped = True  # exited by itself: nothing to stop
+            if "in use" not in hub.stderr():
+                break
+        pytest.fail(f"usphub exited during startup ({hub.proc.returncode}); stderr:\n{hub.stderr()}")
+
+    yield start
+
+    failures = []
+    for hub in hubs:
+        if hub.stopped:
+            continue
+        code = hub.stop()
+        if code != 0:
+            failures.append(f"usphub exited with {code} after SIGTERM; stderr:\n{hub.stderr()}")
+    for hub in hubs:
+        if "panicked" in hub.stderr():
+            failures.append(f"usphub panicked; stderr:\n{hub.stderr()}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def hub(start_hub) -> Hub:
+    """A hub with the built-in defaults."""
+    return start_hub()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    hubs = getattr(item, "usphub_hubs", None)
+    if report.failed and hubs:
+        for i, hub in enumerate(hubs):
+            report.sections.append((f"usphub stderr (hub {i}, {report.when})", hub.stderr()))
