@@ -21,6 +21,7 @@ from uspws import (
     OP_CLOSE,
     OP_PING,
     TIMEOUT,
+    UPGRADE_HEADERS,
     Header,
     connect,
     dropped,
@@ -34,6 +35,7 @@ from uspws import (
     parse_msg,
     parse_record,
     raw_handshake,
+    raw_request,
     read_frame,
     recv,
     refused_status,
@@ -60,6 +62,11 @@ def run(coro):
         return await asyncio.wait_for(coro, 30)
 
     return asyncio.run(bounded())
+
+
+def eid_target(eid: str, path: str = "/usp") -> str:
+    """The request target naming `eid` (percent-encoded, R-WS.10c)."""
+    return f"{path}?eid={quote(eid, safe='')}"
 
 
 # --- Handshake -----------------------------------------------------------------------------
@@ -166,10 +173,6 @@ def test_configured_server_eid_answers_the_legacy_extension(start_hub):
     run(plain_client())
 
 
-def eid_target(eid: str, path: str = "/usp") -> str:
-    return f"{path}?eid={quote(eid, safe='')}"
-
-
 @pytest.mark.parametrize(
     ("target", "subprotocols", "extension", "status"),
     [
@@ -186,6 +189,43 @@ def eid_target(eid: str, path: str = "/usp") -> str:
 def test_handshake_refusals(hub, target, subprotocols, extension, status):
     refused = refused_status(hub, None, uri=hub.ws_url + target, subprotocols=subprotocols, extension=extension)
     assert run(refused) == status
+
+
+HUB_BUG_NO_HTTP_ERROR = (
+    "hub bug: a request that tungstenite rejects before the USP callback gets no HTTP answer, "
+    "the connection is just closed (RFC 6455 §4.2.1 MUST answer e.g. 400; §4.2.2/§4.4 MUST "
+    "answer an unsupported version with 426 and Sec-WebSocket-Version)"
+)
+
+
+def without(headers: tuple[str, ...], name: str) -> list[str]:
+    return [h for h in headers if not h.lower().startswith(name.lower() + ":")]
+
+
+@pytest.mark.xfail(reason=HUB_BUG_NO_HTTP_ERROR, strict=True)
+@pytest.mark.parametrize(
+    ("request_line", "headers", "statuses"),
+    [
+        pytest.param("GET {target} HTTP/1.1", [], {400, 426}, id="plain GET, no upgrade"),
+        pytest.param("GET {target} HTTP/1.1", without(UPGRADE_HEADERS, "Sec-WebSocket-Key"), {400},
+                     id="no Sec-WebSocket-Key"),
+        pytest.param("POST {target} HTTP/1.1", [*UPGRADE_HEADERS, "Content-Length: 0"], {400, 405},
+                     id="POST"),
+    ],
+)
+def test_malformed_upgrade_gets_an_http_error(hub, request_line, headers, statuses):
+    status, _, sock = raw_request(hub, request_line.format(target=eid_target(AGENT)), *headers)
+    sock.close()
+    assert status[9:12].isdigit() and int(status[9:12]) in statuses, f"answer: {status!r}"
+
+
+@pytest.mark.xfail(reason=HUB_BUG_NO_HTTP_ERROR, strict=True)
+def test_unsupported_websocket_version_gets_426(hub):
+    headers = [*without(UPGRADE_HEADERS, "Sec-WebSocket-Version"), "Sec-WebSocket-Version: 8"]
+    status, fields, sock = raw_request(hub, f"GET {eid_target(AGENT)} HTTP/1.1", *headers)
+    sock.close()
+    assert status.startswith("HTTP/1.1 426"), f"answer: {status!r}"
+    assert fields.get("sec-websocket-version") == "13"
 
 
 # --- Records that are not routed -----------------------------------------------------------

@@ -165,34 +165,43 @@ async def exchange(sender: ClientConnection, receiver: ClientConnection, from_id
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
 
 
-def raw_handshake(hub, target: str, *extra_headers: str, timeout: float = TIMEOUT):
-    """Sends a hand-written upgrade request for `target` (path and query) and reads the answer
-    head. Returns (status line, lower-cased headers, the open socket)."""
+UPGRADE_HEADERS = (
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",  # RFC 6455 §1.3's example key
+    "Sec-WebSocket-Version: 13",
+    "Sec-WebSocket-Protocol: v1.usp",
+)
+
+
+def raw_request(hub, request_line: str, *headers: str, timeout: float = TIMEOUT):
+    """Sends a hand-written HTTP request head and reads the answer head. Returns (status line,
+    lower-cased headers, the open socket); the status line is "" if the hub closed the
+    connection without answering."""
     sock = socket.create_connection(("127.0.0.1", hub.ws_port), timeout=timeout)
-    lines = [
-        f"GET {target} HTTP/1.1",
-        f"Host: 127.0.0.1:{hub.ws_port}",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",  # RFC 6455 §1.3's example key
-        "Sec-WebSocket-Version: 13",
-        "Sec-WebSocket-Protocol: v1.usp",
-        *extra_headers,
-    ]
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    head = [request_line, f"Host: 127.0.0.1:{hub.ws_port}", *headers]
+    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
     answer = b""
     while b"\r\n\r\n" not in answer:
         chunk = sock.recv(4096)
-        assert chunk, f"connection closed mid-answer: {answer!r}"
+        if not chunk:
+            assert not answer, f"connection closed mid-answer: {answer!r}"
+            return "", {}, sock
         answer += chunk
     head, _, rest = answer.partition(b"\r\n\r\n")
-    assert not rest, "the raw client does not buffer frames sent with the answer"
     status, *header_lines = head.decode().split("\r\n")
-    headers = {}
+    fields = {}
     for line in header_lines:
         name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers, sock
+        fields[name.strip().lower()] = value.strip()
+    if status.startswith("HTTP/1.1 101"):
+        assert not rest, "the raw client does not buffer frames sent with the answer"
+    return status, fields, sock
+
+
+def raw_handshake(hub, target: str, *extra_headers: str):
+    """A hand-written WebSocket upgrade request for `target` (path and query)."""
+    return raw_request(hub, f"GET {target} HTTP/1.1", *UPGRADE_HEADERS, *extra_headers)
 
 
 def _read_exactly(sock: socket.socket, n: int) -> bytes:
