@@ -191,18 +191,10 @@ def test_handshake_refusals(hub, target, subprotocols, extension, status):
     assert run(refused) == status
 
 
-HUB_BUG_NO_HTTP_ERROR = (
-    "hub bug: a request that tungstenite rejects before the USP callback gets no HTTP answer, "
-    "the connection is just closed (RFC 6455 §4.2.1 MUST answer e.g. 400; §4.2.2/§4.4 MUST "
-    "answer an unsupported version with 426 and Sec-WebSocket-Version)"
-)
-
-
 def without(headers: tuple[str, ...], name: str) -> list[str]:
     return [h for h in headers if not h.lower().startswith(name.lower() + ":")]
 
 
-@pytest.mark.xfail(reason=HUB_BUG_NO_HTTP_ERROR, strict=True)
 @pytest.mark.parametrize(
     ("request_line", "headers", "statuses"),
     [
@@ -219,7 +211,6 @@ def test_malformed_upgrade_gets_an_http_error(hub, request_line, headers, status
     assert status[9:12].isdigit() and int(status[9:12]) in statuses, f"answer: {status!r}"
 
 
-@pytest.mark.xfail(reason=HUB_BUG_NO_HTTP_ERROR, strict=True)
 def test_unsupported_websocket_version_gets_426(hub):
     headers = [*without(UPGRADE_HEADERS, "Sec-WebSocket-Version"), "Sec-WebSocket-Version: 8"]
     status, fields, sock = raw_request(hub, f"GET {eid_target(AGENT)} HTTP/1.1", *headers)

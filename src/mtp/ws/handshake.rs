@@ -1,5 +1,9 @@
-//! The USP WebSocket opening handshake (TR-369 §WebSocket), as pure functions of the request.
+//! The USP WebSocket opening handshake (TR-369 §WebSocket, RFC 6455 §4.2), as pure functions
+//! of the request: what to refuse, with which HTTP status, and what to answer.
 //!
+//! - A request that is not a valid WebSocket upgrade gets an HTTP error, never a silent close
+//!   (RFC 6455 §4.2.1): 405 for another method, 426 for a plain request or an unsupported
+//!   `Sec-WebSocket-Version` (with `Sec-WebSocket-Version: 13`, §4.4), 400 otherwise.
 //! - The subprotocol `v1.usp` is required (R-WS.12a) and echoed (R-WS.11).
 //! - The client's endpoint ID comes from `?eid=` (R-WS.10b, percent-encoded per R-WS.10c) or
 //!   from the deprecated `Sec-WebSocket-Extensions: bbf-usp-protocol; eid="..."` (R-WS.10a).
@@ -10,10 +14,15 @@
 //!   OB-USP-Agent drops a session whose answered eid is not its controller's; omitting the
 //!   extension is always legal (R-WS.11b/c).
 
+use std::fmt::Write;
+
 use percent_encoding::percent_decode_str;
-use tokio_tungstenite::tungstenite::http::{
-    HeaderValue, Request, Response, StatusCode, header::SEC_WEBSOCKET_EXTENSIONS,
-    header::SEC_WEBSOCKET_PROTOCOL,
+use tokio_tungstenite::tungstenite::{
+    handshake::derive_accept_key,
+    http::{
+        HeaderMap, Method, Request, StatusCode,
+        header::{CONNECTION, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE},
+    },
 };
 
 use crate::usp::{EndpointId, EndpointIdError};
@@ -39,6 +48,18 @@ pub struct Negotiated {
 /// Why a handshake is refused; each maps to an HTTP status and a plain-text reason.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Refusal {
+    #[error("malformed HTTP request")]
+    MalformedRequest,
+    #[error("request header section too large")]
+    HeadTooLarge,
+    #[error("a WebSocket is opened with GET")]
+    NotGet,
+    #[error("this is a USP WebSocket endpoint: send a WebSocket upgrade request")]
+    NotUpgrade,
+    #[error("unsupported WebSocket version; this server speaks version 13")]
+    UnsupportedVersion,
+    #[error("missing Sec-WebSocket-Key")]
+    NoKey,
     #[error("no USP endpoint at {0}")]
     WrongPath(String),
     #[error("the request must offer the WebSocket subprotocol v1.usp")]
@@ -57,15 +78,61 @@ impl Refusal {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::WrongPath(_) => StatusCode::NOT_FOUND,
+            Self::NotGet => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotUpgrade | Self::UnsupportedVersion => StatusCode::UPGRADE_REQUIRED,
+            Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
-    pub fn into_response(self) -> Response<Option<String>> {
-        let mut resp = Response::new(Some(format!("{self}\n")));
-        *resp.status_mut() = self.status();
-        resp
+    /// The complete HTTP response, closing the connection.
+    pub fn response(&self) -> String {
+        let status = self.status();
+        let body = format!("{self}\n");
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            body.len()
+        );
+        match self {
+            Self::NotGet => head.push_str("Allow: GET\r\n"),
+            Self::NotUpgrade | Self::UnsupportedVersion => {
+                head.push_str("Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n")
+            }
+            _ => {}
+        }
+        head + "\r\n" + &body
     }
+}
+
+/// Checks that `req` is a WebSocket upgrade (RFC 6455 §4.2.1) and returns the
+/// `Sec-WebSocket-Accept` value.
+pub fn check_upgrade<B>(req: &Request<B>) -> Result<String, Refusal> {
+    if req.method() != Method::GET {
+        return Err(Refusal::NotGet);
+    }
+    let h = req.headers();
+    if !has_token(h, UPGRADE, "websocket") || !has_token(h, CONNECTION, "upgrade") {
+        return Err(Refusal::NotUpgrade);
+    }
+    if h.get(SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13") {
+        return Err(Refusal::UnsupportedVersion);
+    }
+    match h.get(SEC_WEBSOCKET_KEY) {
+        Some(key) if !key.is_empty() => Ok(derive_accept_key(key.as_bytes())),
+        _ => Err(Refusal::NoKey),
+    }
+}
+
+/// Whether a comma-separated header contains `token`, ignoring case.
+fn has_token(headers: &HeaderMap, name: impl tokio_tungstenite::tungstenite::http::header::AsHeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 /// Decides whether to accept `req`.
@@ -100,16 +167,16 @@ pub fn negotiate<B>(req: &Request<B>, policy: &HandshakePolicy) -> Result<Negoti
     Ok(Negotiated { eid: EndpointId::new(&eid)?, extension_offered })
 }
 
-/// Adds our answer to the 101 response.
-pub fn answer<B>(mut resp: Response<B>, negotiated: &Negotiated, policy: &HandshakePolicy) -> Response<B> {
-    let headers = resp.headers_mut();
-    headers.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(SUBPROTOCOL));
+/// The 101 response that opens the session.
+pub fn switching_protocols(accept: &str, negotiated: &Negotiated, policy: &HandshakePolicy) -> String {
+    let mut out = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {SUBPROTOCOL}\r\n"
+    );
     if let (true, Some(eid)) = (negotiated.extension_offered, &policy.server_eid) {
-        if let Ok(v) = HeaderValue::from_str(&format!("{EXTENSION}; eid=\"{eid}\"")) {
-            headers.insert(SEC_WEBSOCKET_EXTENSIONS, v);
-        }
+        // server_eid was validated as an endpoint ID: no quotes, controls or spaces.
+        let _ = write!(out, "Sec-WebSocket-Extensions: {EXTENSION}; eid=\"{eid}\"\r\n");
     }
-    resp
+    out + "\r\n"
 }
 
 /// The percent-decoded `eid` of a query string, if present.
@@ -236,13 +303,41 @@ mod tests {
     #[test]
     fn extension_is_answered_only_when_offered_and_configured() {
         let n = Negotiated { eid: EndpointId::new("a::b").unwrap(), extension_offered: true };
-        let resp = answer(Response::new(()), &n, &policy(Some("self::hub")));
-        assert_eq!(resp.headers()[SEC_WEBSOCKET_PROTOCOL], "v1.usp");
-        assert_eq!(resp.headers()[SEC_WEBSOCKET_EXTENSIONS], "bbf-usp-protocol; eid=\"self::hub\"");
-        let resp = answer(Response::new(()), &n, &policy(None));
-        assert!(resp.headers().get(SEC_WEBSOCKET_EXTENSIONS).is_none());
+        let resp = switching_protocols("k", &n, &policy(Some("self::hub")));
+        assert!(resp.starts_with("HTTP/1.1 101 ") && resp.ends_with("\r\n\r\n"));
+        assert!(resp.contains("Sec-WebSocket-Protocol: v1.usp\r\n"));
+        assert!(resp.contains("Sec-WebSocket-Extensions: bbf-usp-protocol; eid=\"self::hub\"\r\n"));
+        assert!(!switching_protocols("k", &n, &policy(None)).contains("Extensions"));
         let quiet = Negotiated { extension_offered: false, ..n };
-        let resp = answer(Response::new(()), &quiet, &policy(Some("self::hub")));
-        assert!(resp.headers().get(SEC_WEBSOCKET_EXTENSIONS).is_none());
+        assert!(!switching_protocols("k", &quiet, &policy(Some("self::hub"))).contains("Extensions"));
+    }
+
+    fn upgrade(method: &str, headers: &[(&str, &str)]) -> Request<()> {
+        let mut b = Request::builder().method(method).uri("/usp?eid=a::b");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap()
+    }
+
+    const GOOD: [(&str, &str); 4] = [
+        ("Upgrade", "websocket"),
+        ("Connection", "keep-alive, Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+
+    #[test]
+    fn upgrade_requests_are_checked() {
+        // RFC 6455 §1.3's example key and answer.
+        assert_eq!(check_upgrade(&upgrade("GET", &GOOD)).unwrap(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(check_upgrade(&upgrade("POST", &GOOD)), Err(Refusal::NotGet));
+        assert_eq!(check_upgrade(&upgrade("GET", &GOOD[2..])), Err(Refusal::NotUpgrade));
+        let v8 = [GOOD[0], GOOD[1], ("Sec-WebSocket-Version", "8"), GOOD[3]];
+        assert_eq!(check_upgrade(&upgrade("GET", &v8)), Err(Refusal::UnsupportedVersion));
+        assert_eq!(check_upgrade(&upgrade("GET", &GOOD[..3])), Err(Refusal::NoKey));
+        let resp = Refusal::UnsupportedVersion.response();
+        assert!(resp.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
+        assert!(resp.contains("Sec-WebSocket-Version: 13\r\n"));
     }
 }

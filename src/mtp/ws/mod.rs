@@ -2,19 +2,22 @@
 //! both connect to as clients.
 //!
 //! - [`handshake`]: the opening handshake as pure functions (subprotocol, endpoint ID).
+//! - [`upgrade`]: reading the HTTP request head off the socket.
 //! - [`session`]: one connection's loop (Records, pings, idle timeout, close codes).
 //! - this file: the listener that ties them to the router.
 
 pub mod handshake;
 pub mod session;
+pub mod upgrade;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use tokio::io::AsyncWriteExt;
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::{
-    handshake::server::{ErrorResponse, Request, Response},
-    protocol::WebSocketConfig,
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::protocol::{Role, WebSocketConfig},
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{debug, info};
@@ -23,7 +26,7 @@ use crate::config::WsConfig;
 use crate::net::{Listener, ListenerLimits, Stream};
 use crate::router::Router;
 use crate::usp::Mtp;
-use handshake::{HandshakePolicy, Negotiated};
+use handshake::{HandshakePolicy, Negotiated, Refusal};
 use session::SessionTimers;
 
 /// Settings shared by every connection of the listener.
@@ -90,36 +93,42 @@ impl WsListener {
     }
 }
 
-async fn serve(stream: Stream, peer: SocketAddr, router: Router, settings: Arc<Settings>, shutdown: CancellationToken) {
-    let mut negotiated: Option<Negotiated> = None;
-    let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-        match handshake::negotiate(req, &settings.policy) {
-            Ok(n) => {
-                let resp = handshake::answer(resp, &n, &settings.policy);
-                negotiated = Some(n);
-                Ok(resp)
-            }
-            Err(refusal) => {
-                debug!(%peer, %refusal, "websocket handshake refused");
-                Err(refusal.into_response())
-            }
-        }
-    };
-    let accept = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(settings.websocket));
-    let ws = match timeout(settings.handshake_timeout, accept).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
-            debug!(%peer, error = %e, "websocket handshake failed");
+async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: Arc<Settings>, shutdown: CancellationToken) {
+    let opened = timeout(settings.handshake_timeout, open(&mut stream, &settings.policy)).await;
+    let (negotiated, rest) = match opened {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(Some(refusal))) => {
+            debug!(%peer, %refusal, "websocket handshake refused");
+            let _ = timeout(settings.handshake_timeout, async {
+                stream.write_all(refusal.response().as_bytes()).await?;
+                stream.shutdown().await
+            })
+            .await;
             return;
         }
+        Ok(Err(None)) => return,
         Err(_) => {
             debug!(%peer, "websocket handshake timed out");
             return;
         }
     };
-    let Some(negotiated) = negotiated else { return };
+    let ws = WebSocketStream::from_partially_read(stream, rest.to_vec(), Role::Server, Some(settings.websocket)).await;
     info!(eid = %negotiated.eid, %peer, "websocket endpoint connected");
     let session = router.attach(negotiated.eid.clone(), Mtp::WebSocket, peer.to_string());
     session::run(ws, session, settings.timers, shutdown).await;
     info!(eid = %negotiated.eid, %peer, "websocket endpoint disconnected");
+}
+
+/// Reads and checks the upgrade request and sends the 101. `Err(None)`: the peer went away.
+async fn open(stream: &mut Stream, policy: &HandshakePolicy) -> Result<(Negotiated, bytes::BytesMut), Option<Refusal>> {
+    let (request, rest) = upgrade::read_head(stream).await.map_err(|e| match e {
+        upgrade::HeadError::Gone => None,
+        upgrade::HeadError::Refused(r) => Some(r),
+    })?;
+    let accept = handshake::check_upgrade(&request)?;
+    let negotiated = handshake::negotiate(&request, policy)?;
+    let response = handshake::switching_protocols(&accept, &negotiated, policy);
+    stream.write_all(response.as_bytes()).await.map_err(|_| None)?;
+    stream.flush().await.map_err(|_| None)?;
+    Ok((negotiated, rest))
 }

@@ -1,0 +1,146 @@
+//! Property tests: encode → decode round trips, any split of the input decodes the same, and
+//! the fuzz entry point survives random and mutated input.
+
+use bytes::{Bytes, BytesMut};
+use proptest::prelude::*;
+
+use super::*;
+
+/// Header text the wire can carry for this command: no NUL anywhere, and in the unescaped
+/// CONNECT/CONNECTED no CR, LF, and no colon in names.
+fn header_strategy(command: Command) -> BoxedStrategy<(String, String)> {
+    if command.escapes_headers() {
+        ("[^\0]{1,12}", "[^\0]{0,16}").boxed()
+    } else {
+        ("[^\0\r\n:]{1,12}", "[^\0\r\n]{0,16}").boxed()
+    }
+}
+
+fn frame_strategy() -> impl Strategy<Value = Frame> {
+    proptest::sample::select(Command::ALL.to_vec()).prop_flat_map(|command| {
+        let headers = proptest::collection::vec(header_strategy(command), 0..6)
+            .prop_filter("the encoder owns content-length", |hs| {
+                hs.iter().all(|(n, _)| n != CONTENT_LENGTH)
+            });
+        let body = proptest::collection::vec(any::<u8>(), 0..64);
+        (headers, body).prop_map(move |(headers, body)| Frame {
+            command,
+            headers: headers.into_iter().collect(),
+            body: Bytes::from(body),
+        })
+    })
+}
+
+/// A frame as the decoder returns it: the encoder appended `content-length`.
+fn as_decoded(frame: &Frame) -> Frame {
+    let mut expected = frame.clone();
+    if !frame.body.is_empty() || frame.command.may_have_body() {
+        expected
+            .headers
+            .push(CONTENT_LENGTH, frame.body.len().to_string());
+    }
+    expected
+}
+
+/// Frames with heart-beats sprinkled between them, and the items they should decode to.
+fn stream_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<Item>)> {
+    proptest::collection::vec((frame_strategy(), 0..3usize, any::<bool>()), 0..6).prop_map(
+        |parts| {
+            let mut wire = BytesMut::new();
+            let mut items = Vec::new();
+            for (frame, heartbeats, crlf) in parts {
+                for _ in 0..heartbeats {
+                    wire.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+                    items.push(Item::Heartbeat);
+                }
+                frame.encode(&mut wire);
+                items.push(Item::Frame(as_decoded(&frame)));
+            }
+            (wire.to_vec(), items)
+        },
+    )
+}
+
+fn decode_in_pieces(wire: &[u8], cuts: &[usize]) -> Vec<Item> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+    points.sort_unstable();
+    points.push(wire.len());
+    let mut decoder = Decoder::default();
+    let mut buf = BytesMut::new();
+    let mut items = Vec::new();
+    let mut start = 0;
+    for end in points {
+        buf.extend_from_slice(&wire[start..end]);
+        start = end;
+        while let Some(item) = decoder.decode(&mut buf).expect("valid input") {
+            items.push(item);
+        }
+    }
+    assert!(buf.is_empty() && !decoder.is_mid_frame());
+    items
+}
+
+proptest! {
+    #[test]
+    fn encode_then_decode_round_trips(frame in frame_strategy()) {
+        let mut wire = BytesMut::new();
+        frame.encode(&mut wire);
+        let got = Decoder::default().decode(&mut wire).unwrap();
+        prop_assert_eq!(got, Some(Item::Frame(as_decoded(&frame))));
+        prop_assert!(wire.is_empty());
+    }
+
+    #[test]
+    fn head_then_body_then_nul_equals_encode(frame in frame_strategy()) {
+        let mut whole = BytesMut::new();
+        frame.encode(&mut whole);
+        let mut pieces = BytesMut::new();
+        frame.encode_head(&mut pieces);
+        pieces.extend_from_slice(&frame.body);
+        pieces.extend_from_slice(FRAME_END);
+        prop_assert_eq!(whole, pieces);
+    }
+
+    #[test]
+    fn any_split_decodes_the_same(
+        (wire, expected) in stream_strategy(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        prop_assert_eq!(decode_in_pieces(&wire, &[]), expected.clone());
+        prop_assert_eq!(decode_in_pieces(&wire, &cuts), expected);
+    }
+
+    #[test]
+    fn byte_by_byte_decodes_the_same((wire, expected) in stream_strategy()) {
+        let cuts: Vec<usize> = (0..wire.len()).collect();
+        prop_assert_eq!(decode_in_pieces(&wire, &cuts), expected);
+    }
+
+    #[test]
+    fn fuzz_decode_survives_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        fuzz_decode(&bytes);
+    }
+
+    #[test]
+    fn fuzz_decode_survives_mutated_frames(
+        (wire, _) in stream_strategy(),
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+        cut in any::<usize>(),
+    ) {
+        let mut wire = wire;
+        if !wire.is_empty() {
+            for (at, byte) in flips {
+                let len = wire.len();
+                wire[at % len] = byte;
+            }
+            wire.truncate(cut % (wire.len() + 1));
+        }
+        fuzz_decode(&wire);
+    }
+
+    #[test]
+    fn heart_beat_header_round_trips(cx in any::<u64>(), cy in any::<u64>()) {
+        let hb = HeartBeat { can_send_ms: cx, wants_receive_ms: cy };
+        prop_assert_eq!(HeartBeat::parse(&hb.to_string()), Ok(hb));
+    }
+}

@@ -1,0 +1,405 @@
+//! Unit tests of the decoder: the frames OB-USP-Agent really sends, STOMP 1.2 framing corners,
+//! and one test per rejection.
+
+use bytes::{Bytes, BytesMut};
+
+use super::*;
+
+fn decode_all(input: &[u8]) -> Result<Vec<Item>, DecodeError> {
+    decode_all_with(input, DecoderLimits::default())
+}
+
+fn decode_all_with(input: &[u8], limits: DecoderLimits) -> Result<Vec<Item>, DecodeError> {
+    let mut decoder = Decoder::new(limits);
+    let mut buf = BytesMut::from(input);
+    let mut items = Vec::new();
+    while let Some(item) = decoder.decode_eof(&mut buf)? {
+        items.push(item);
+    }
+    Ok(items)
+}
+
+fn only_frame(input: &[u8]) -> Frame {
+    match decode_all(input).unwrap().as_slice() {
+        [Item::Frame(frame)] => frame.clone(),
+        other => panic!("expected one frame, got {other:?}"),
+    }
+}
+
+fn error_of(input: &[u8], limits: DecoderLimits) -> DecodeError {
+    decode_all_with(input, limits).expect_err("input must be rejected")
+}
+
+fn small_limits() -> DecoderLimits {
+    DecoderLimits {
+        max_frame_size: 1024,
+        max_headers: 4,
+        max_header_line: 64,
+        max_body_size: 256,
+    }
+}
+
+/// OB-USP-Agent's connect frame (usp-mtp.md §7.4): `STOMP`, not CONNECT (R-STOMP.2), and the
+/// endpoint ID's colons escaped (R-STOMP.4).
+const OBUSPA_STOMP: &[u8] = b"STOMP\naccept-version:1.2\nhost:\nheart-beat:30000,300000\n\
+endpoint-id:os\\c\\c012345-OBUSPA-STOMP\n\n\0";
+
+#[test]
+fn obuspa_stomp_frame() {
+    let frame = only_frame(OBUSPA_STOMP);
+    assert_eq!(frame.command, Command::Stomp);
+    assert_eq!(frame.headers.get("accept-version"), Some("1.2"));
+    assert_eq!(frame.headers.get("host"), Some(""));
+    assert_eq!(
+        frame.headers.get("endpoint-id"),
+        Some("os::012345-OBUSPA-STOMP")
+    );
+    let hb: HeartBeat = frame.headers.get("heart-beat").unwrap().parse().unwrap();
+    assert_eq!((hb.can_send_ms, hb.wants_receive_ms), (30000, 300000));
+    assert!(frame.body.is_empty());
+}
+
+#[test]
+fn obuspa_send_with_binary_record() {
+    // A Record-like body with NULs: only content-length can frame it (R-STOMP.19/.22).
+    let record: &[u8] = b"\x0a\x031.3\x12\x00\x1a\x00\x00\x00binary\x00";
+    let mut wire = format!(
+        "SEND\ncontent-length:{}\ncontent-type:application/vnd.bbf.usp.msg\n\
+         reply-to-dest:agent-dest\ndestination:controller-dest\n\n",
+        record.len()
+    )
+    .into_bytes();
+    wire.extend_from_slice(record);
+    wire.push(0);
+    let frame = only_frame(&wire);
+    assert_eq!(frame.command, Command::Send);
+    assert_eq!(
+        frame.headers.get("content-type"),
+        Some("application/vnd.bbf.usp.msg")
+    );
+    assert_eq!(frame.headers.get("reply-to-dest"), Some("agent-dest"));
+    assert_eq!(frame.headers.get("destination"), Some("controller-dest"));
+    assert_eq!(&frame.body[..], record);
+}
+
+#[test]
+fn connect_headers_are_not_unescaped() {
+    let frame = only_frame(b"CONNECT\nendpoint-id:os::x\\cy\n\n\0");
+    assert_eq!(frame.headers.get("endpoint-id"), Some("os::x\\cy"));
+    // Even an escape that is undefined elsewhere is just text in CONNECT.
+    assert!(decode_all(b"CONNECT\nlogin:a\\tb\n\n\0").is_ok());
+}
+
+#[test]
+fn crlf_line_endings() {
+    let frame = only_frame(b"SUBSCRIBE\r\nid:0\r\ndestination:/d\r\nack:auto\r\n\r\n\0");
+    assert_eq!(frame.command, Command::Subscribe);
+    assert_eq!(frame.headers.get("ack"), Some("auto"));
+    assert_eq!(frame.headers.get("destination"), Some("/d"));
+}
+
+#[test]
+fn heartbeats_between_and_after_frames() {
+    let items = decode_all(b"\n\r\nDISCONNECT\n\n\0\n\r\n").unwrap();
+    assert_eq!(items.len(), 5);
+    assert_eq!(items[0], Item::Heartbeat);
+    assert_eq!(items[1], Item::Heartbeat);
+    assert!(matches!(&items[2], Item::Frame(f) if f.command == Command::Disconnect));
+    assert_eq!(&items[3..], &[Item::Heartbeat, Item::Heartbeat]);
+}
+
+#[test]
+fn many_frames_in_one_buffer() {
+    let mut wire = BytesMut::new();
+    for i in 0..10 {
+        Frame::new(Command::Send)
+            .with_header("destination", format!("/q/{i}"))
+            .with_body(Bytes::from(vec![0u8; i]))
+            .encode(&mut wire);
+    }
+    let items = decode_all(&wire).unwrap();
+    assert_eq!(items.len(), 10);
+    for (i, item) in items.iter().enumerate() {
+        let Item::Frame(f) = item else {
+            panic!("{item:?}")
+        };
+        assert_eq!(
+            f.headers.get("destination"),
+            Some(format!("/q/{i}").as_str())
+        );
+        assert_eq!(f.body.len(), i);
+    }
+}
+
+#[test]
+fn body_without_content_length_ends_at_nul() {
+    let frame = only_frame(b"SEND\ndestination:/q\n\nhello\0");
+    assert_eq!(&frame.body[..], b"hello");
+}
+
+#[test]
+fn first_content_length_wins() {
+    let frame = only_frame(b"SEND\ncontent-length:2\ncontent-length:5\n\na\0\0");
+    assert_eq!(&frame.body[..], b"a\0");
+}
+
+#[test]
+fn colons_after_the_first_stay_in_the_value() {
+    let frame = only_frame(b"SEND\ndestination:a:b\n\n\0");
+    assert_eq!(frame.headers.get("destination"), Some("a:b"));
+}
+
+#[test]
+fn body_is_a_slice_of_the_read_buffer() {
+    let mut buf = BytesMut::with_capacity(256);
+    buf.extend_from_slice(b"SEND\ncontent-length:4\n\nbody\0");
+    let range = buf.as_ptr() as usize..buf.as_ptr() as usize + buf.capacity();
+    let Some(Item::Frame(frame)) = Decoder::default().decode(&mut buf).unwrap() else {
+        panic!("no frame")
+    };
+    assert!(
+        range.contains(&(frame.body.as_ptr() as usize)),
+        "body was copied"
+    );
+}
+
+#[test]
+fn needs_more_until_complete() {
+    let wire = b"SEND\ncontent-length:3\n\nabc\0";
+    let mut decoder = Decoder::default();
+    let mut buf = BytesMut::new();
+    for (i, &b) in wire.iter().enumerate() {
+        buf.extend_from_slice(&[b]);
+        let got = decoder.decode(&mut buf).unwrap();
+        assert_eq!(got.is_some(), i == wire.len() - 1, "byte {i}");
+    }
+    assert!(buf.is_empty() && !decoder.is_mid_frame());
+}
+
+// ---- rejections ----
+
+#[test]
+fn unterminated_frame_at_eof() {
+    for input in [
+        &b"SEND\ndestination:/q\n\nno nul"[..],
+        b"SEND\ndest",
+        b"SEND\ncontent-length:9\n\nab",
+        b"\r",
+    ] {
+        assert_eq!(
+            error_of(input, DecoderLimits::default()),
+            DecodeError::Truncated,
+            "{input:?}"
+        );
+    }
+}
+
+#[test]
+fn lying_content_length() {
+    // Says 2, but the third body byte is not the NUL.
+    let err = error_of(b"SEND\ncontent-length:2\n\nabc\0", DecoderLimits::default());
+    assert_eq!(
+        err,
+        DecodeError::ContentLengthMismatch { content_length: 2 }
+    );
+    assert!(err.to_string().contains("content-length"));
+}
+
+#[test]
+fn bad_escape() {
+    let err = error_of(b"SEND\ndestination:a\\tb\n\n\0", DecoderLimits::default());
+    assert_eq!(
+        err,
+        DecodeError::BadEscape {
+            sequence: "\\t".into()
+        }
+    );
+    // The `STOMP` frame is escaped too (only CONNECT/CONNECTED are exempt).
+    assert!(matches!(
+        error_of(b"STOMP\nendpoint-id:os\\x\n\n\0", DecoderLimits::default()),
+        DecodeError::BadEscape { .. }
+    ));
+}
+
+#[test]
+fn unknown_command() {
+    let err = error_of(b"PUBLISH\n\n\0", DecoderLimits::default());
+    assert_eq!(
+        err,
+        DecodeError::UnknownCommand {
+            command: "PUBLISH".into()
+        }
+    );
+    assert_eq!(err.to_string(), "unknown command \"PUBLISH\"");
+    assert!(matches!(
+        error_of(b"send\n\n\0", DecoderLimits::default()),
+        DecodeError::UnknownCommand { .. }
+    ));
+}
+
+#[test]
+fn unknown_command_is_rejected_before_its_eol() {
+    let mut decoder = Decoder::default();
+    let mut buf = BytesMut::from(&b"GET / HTTP/1.1"[..]);
+    assert!(matches!(
+        decoder.decode(&mut buf),
+        Err(DecodeError::UnknownCommand { .. })
+    ));
+}
+
+#[test]
+fn malformed_header_lines() {
+    for line in [&b"no colon"[..], b":empty-name", b"a:b\rc"] {
+        let mut wire = b"SEND\n".to_vec();
+        wire.extend_from_slice(line);
+        wire.extend_from_slice(b"\n\n\0");
+        assert!(
+            matches!(
+                error_of(&wire, DecoderLimits::default()),
+                DecodeError::MalformedHeader { .. }
+            ),
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_content_length() {
+    for value in ["", "abc", "-1", "+5", "1 ", "99999999999999999999999"] {
+        let wire = format!("SEND\ncontent-length:{value}\n\n\0");
+        assert!(
+            matches!(
+                error_of(wire.as_bytes(), DecoderLimits::default()),
+                DecodeError::BadContentLength { .. }
+            ),
+            "{value:?}"
+        );
+    }
+}
+
+#[test]
+fn non_utf8_header() {
+    let err = error_of(
+        b"SEND\ndestination:\xff\xfe\n\n\0",
+        DecoderLimits::default(),
+    );
+    assert_eq!(err, DecodeError::NonUtf8Header);
+}
+
+#[test]
+fn nul_inside_headers() {
+    // A sloppy client that forgot the blank line: rejected at once instead of waiting.
+    let err = error_of(b"DISCONNECT\n\0", DecoderLimits::default());
+    assert_eq!(err, DecodeError::NulInHeaders);
+}
+
+#[test]
+fn huge_header_rejected_before_its_eol() {
+    let limits = small_limits();
+    let mut decoder = Decoder::new(limits);
+    let mut buf = BytesMut::from(&b"SEND\ndestination:"[..]);
+    buf.extend_from_slice(&[b'x'; 40]);
+    assert_eq!(decoder.decode(&mut buf), Ok(None));
+    buf.extend_from_slice(&[b'x'; 40]);
+    assert_eq!(
+        decoder.decode(&mut buf),
+        Err(DecodeError::HeaderLineTooLong { limit: 64 })
+    );
+}
+
+#[test]
+fn header_line_limit_excludes_the_eol() {
+    let limits = small_limits();
+    let line = format!("a:{}", "x".repeat(62));
+    let ok = format!("SEND\n{line}\r\n\r\n\0");
+    assert!(decode_all_with(ok.as_bytes(), limits).is_ok());
+    let too_long = format!("SEND\n{line}x\r\n\r\n\0");
+    assert!(matches!(
+        error_of(too_long.as_bytes(), limits),
+        DecodeError::HeaderLineTooLong { .. }
+    ));
+}
+
+#[test]
+fn too_many_headers() {
+    let wire = b"SEND\na:1\nb:2\nc:3\nd:4\ne:5\n\n\0";
+    assert_eq!(
+        error_of(wire, small_limits()),
+        DecodeError::TooManyHeaders { limit: 4 }
+    );
+}
+
+#[test]
+fn oversize_body_by_content_length_is_rejected_from_the_head() {
+    let mut decoder = Decoder::new(small_limits());
+    let mut buf = BytesMut::from(&b"SEND\ncontent-length:257\n\n"[..]);
+    assert_eq!(
+        decoder.decode(&mut buf),
+        Err(DecodeError::BodyTooLarge { limit: 256 })
+    );
+}
+
+#[test]
+fn oversize_body_without_nul_is_rejected_after_the_limit() {
+    let mut decoder = Decoder::new(small_limits());
+    let mut buf = BytesMut::from(&b"SEND\n\n"[..]);
+    buf.extend_from_slice(&[b'x'; 256]);
+    assert_eq!(decoder.decode(&mut buf), Ok(None));
+    buf.extend_from_slice(b"x");
+    assert_eq!(
+        decoder.decode(&mut buf),
+        Err(DecodeError::BodyTooLarge { limit: 256 })
+    );
+}
+
+#[test]
+fn body_of_exactly_the_limit_is_accepted() {
+    let mut wire = b"SEND\n\n".to_vec();
+    wire.extend_from_slice(&[b'x'; 256]);
+    wire.push(0);
+    assert!(decode_all_with(&wire, small_limits()).is_ok());
+}
+
+#[test]
+fn frame_limit_covers_head_and_body() {
+    let limits = DecoderLimits {
+        max_frame_size: 40,
+        ..small_limits()
+    };
+    // The head alone fits, but head + 20 body bytes + NUL does not.
+    let wire = b"SEND\ncontent-length:20\n\n";
+    assert_eq!(
+        error_of(wire, limits),
+        DecodeError::FrameTooLarge { limit: 40 }
+    );
+    // A head that never ends is bounded by the frame limit too.
+    let endless: Vec<u8> = b"SEND\n"
+        .iter()
+        .copied()
+        .chain((0..20).flat_map(|_| *b"a:b\n"))
+        .collect();
+    let many = DecoderLimits {
+        max_headers: 100,
+        ..limits
+    };
+    assert_eq!(
+        error_of(&endless, many),
+        DecodeError::FrameTooLarge { limit: 40 }
+    );
+}
+
+#[test]
+fn decoder_is_usable_after_an_error_is_reported() {
+    let mut decoder = Decoder::default();
+    let mut buf = BytesMut::from(&b"BOGUS\n"[..]);
+    assert!(decoder.decode(&mut buf).is_err());
+    let mut fresh = BytesMut::from(&b"\n"[..]);
+    assert_eq!(decoder.decode(&mut fresh), Ok(Some(Item::Heartbeat)));
+}
+
+#[test]
+fn fuzz_entry_point_takes_known_frames() {
+    fuzz_decode(OBUSPA_STOMP);
+    fuzz_decode(b"SEND\ncontent-length:2\n\n\0\0\0\n");
+    fuzz_decode(b"");
+}
