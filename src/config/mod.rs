@@ -5,6 +5,8 @@
 
 mod cli;
 mod listen;
+mod tls;
+mod ws;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 pub use cli::Cli;
 pub use listen::Listen;
+pub use tls::TlsConfig;
+pub use ws::WsConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -61,49 +65,7 @@ pub struct RouterConfig {
     pub hold_max_bytes: usize,
 }
 
-/// TLS for a listener.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    /// PEM certificate chain.
-    pub cert: PathBuf,
-    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-    /// PEM CA certificates that client certificates must chain to.
-    #[serde(default)]
-    pub client_ca: Option<PathBuf>,
-    /// Refuse clients without a certificate from `client_ca`.
-    #[serde(default)]
-    pub require_client_cert: bool,
-}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WsConfig {
-    pub listen: Listen,
-    /// The HTTP path of the USP WebSocket resource.
-    pub path: String,
-    /// Largest Record accepted, in bytes (OB-USP-Agent's own cap is 5 MiB).
-    pub max_record_size: usize,
-    /// How often the hub pings an idle client.
-    #[serde(with = "humantime_serde")]
-    pub ping_interval: Duration,
-    /// A connection from which nothing (not even a Pong) arrives for this long is closed.
-    #[serde(with = "humantime_serde")]
-    pub idle_timeout: Duration,
-    /// The TLS and HTTP upgrade handshake must finish within this time.
-    #[serde(with = "humantime_serde")]
-    pub handshake_timeout: Duration,
-    /// A write that cannot finish within this time closes the connection (a stuck peer).
-    #[serde(with = "humantime_serde")]
-    pub write_timeout: Duration,
-    pub max_connections: usize,
-    /// If set, answered as `bbf-usp-protocol; eid="..."` to clients that send that extension.
-    /// Leave unset unless every agent is configured with this controller EID: OB-USP-Agent
-    /// drops the session when the answered eid differs from its controller's.
-    pub server_eid: Option<String>,
-    pub tls: Option<TlsConfig>,
-}
 
 /// A listener whose MTP has not landed in this build yet: configured now so flags and files
 /// stay stable, started once its issue lands.
@@ -160,22 +122,6 @@ impl Default for RouterConfig {
     }
 }
 
-impl Default for WsConfig {
-    fn default() -> Self {
-        Self {
-            listen: Listen::addr("127.0.0.1:8080"),
-            path: "/usp".into(),
-            max_record_size: 5 << 20,
-            ping_interval: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(90),
-            handshake_timeout: Duration::from_secs(10),
-            write_timeout: Duration::from_secs(30),
-            max_connections: 100_000,
-            server_eid: None,
-            tls: None,
-        }
-    }
-}
 
 impl Default for AdminConfig {
     fn default() -> Self {
