@@ -3,3 +3,5 @@
 //! [`crate::router::Session`].
 
 pub mod ws;
+pub mod stomp;
+pub mod uds;

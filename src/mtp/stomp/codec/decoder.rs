@@ -226,13 +226,11 @@ impl Decoder {
         let headers = std::mem::take(&mut head.headers);
         buf.advance(head_len);
         // The body and its NUL must fit in what the frame limit leaves after the head.
-        let frame_room =
-            limits
-                .max_frame_size
-                .checked_sub(head_len + 1)
-                .ok_or(DecodeError::FrameTooLarge {
-                    limit: limits.max_frame_size,
-                })?;
+        let Some(frame_room) = limits.max_frame_size.checked_sub(head_len + 1) else {
+            return Err(DecodeError::FrameTooLarge {
+                limit: limits.max_frame_size,
+            });
+        };
         let (limit, too_large) = if limits.max_body_size <= frame_room {
             let limit = limits.max_body_size;
             (limit, DecodeError::BodyTooLarge { limit })
@@ -266,6 +264,8 @@ impl Decoder {
             // Binary Records contain NULs, so with a length the NUL is only checked, not
             // searched for; a different byte there means the length lied.
             Some(n) => {
+                // No `reserve(n)` here: a peer could pin the whole limit per connection by
+                // sending only a head; the buffer grows with the bytes that really arrive.
                 if buf.len() <= n {
                     return Ok(None);
                 }

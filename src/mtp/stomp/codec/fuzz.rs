@@ -19,12 +19,14 @@ pub fn fuzz_decode(bytes: &[u8]) {
         max_body_size: 128,
     };
     for limits in [DecoderLimits::default(), tiny] {
-        let whole = run(bytes, limits, bytes.len().max(1));
-        // The chunk size comes from the input so the fuzzer explores split points too.
-        let chunk = usize::from(bytes.first().copied().unwrap_or(1) % 7) + 1;
-        let split = run(bytes, limits, chunk);
-        assert_eq!(whole.0, split.0, "split input decoded differently");
-        assert_eq!(whole.1, split.1, "split input failed differently");
+        let whole = run(bytes, limits, &[bytes.len()]);
+        for split in [
+            run(bytes, limits, &[1]),
+            run(bytes, limits, &chunk_sizes(bytes)),
+        ] {
+            assert_eq!(whole.0, split.0, "split input decoded differently");
+            assert_eq!(whole.1, split.1, "split input failed differently");
+        }
         for item in &whole.0 {
             if let Item::Frame(frame) = item {
                 check_round_trip(frame);
@@ -34,11 +36,17 @@ pub fn fuzz_decode(bytes: &[u8]) {
 }
 
 /// The items decoded, and whether the stream ended in an error.
-fn run(bytes: &[u8], limits: DecoderLimits, chunk: usize) -> (Vec<Item>, bool) {
+fn run(bytes: &[u8], limits: DecoderLimits, chunk_sizes: &[usize]) -> (Vec<Item>, bool) {
     let mut decoder = Decoder::new(limits);
     let mut buf = BytesMut::new();
     let mut items = Vec::new();
-    for piece in bytes.chunks(chunk) {
+    let mut rest = bytes;
+    for &size in chunk_sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (piece, tail) = rest.split_at(size.clamp(1, rest.len()));
+        rest = tail;
         buf.extend_from_slice(piece);
         loop {
             match decoder.decode(&mut buf) {
@@ -82,4 +90,11 @@ fn check_round_trip(frame: &super::Frame) {
             .collect::<Vec<_>>()
     };
     assert_eq!(others(&again), others(frame));
+}
+
+/// Chunk sizes of 1 to 31 bytes taken from the input itself, so a fuzzer that mutates the
+/// input also explores where the reads split it.
+fn chunk_sizes(bytes: &[u8]) -> Vec<usize> {
+    let sizes: Vec<usize> = bytes.iter().map(|&b| usize::from(b % 31) + 1).collect();
+    if sizes.is_empty() { vec![1] } else { sizes }
 }

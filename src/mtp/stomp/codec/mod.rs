@@ -26,4 +26,6 @@ pub use heartbeat::{HeartBeat, HeartBeatError, HeartBeatIntervals, negotiate};
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
+mod rejections;
+#[cfg(test)]
 mod tests;

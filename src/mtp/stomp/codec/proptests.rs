@@ -61,6 +61,35 @@ fn stream_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<Item>)> {
     )
 }
 
+/// Frames as a lenient client may write them: no content-length, the body ends at the first
+/// NUL. Bodies reach past the tiny limits `fuzz_decode` also runs with.
+fn nul_terminated_stream() -> impl Strategy<Value = (Vec<u8>, Vec<Vec<u8>>)> {
+    let frame = (
+        proptest::sample::select(vec!["SEND", "MESSAGE", "ERROR"]),
+        proptest::collection::vec("[a-z]{1,8}:[a-z/]{0,8}", 0..3),
+        proptest::collection::vec(1u8..=255, 0..300),
+        any::<bool>(),
+    );
+    proptest::collection::vec(frame, 0..4).prop_map(|frames| {
+        let mut wire = Vec::new();
+        let mut bodies = Vec::new();
+        for (command, headers, body, crlf) in frames {
+            let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+            wire.extend_from_slice(command.as_bytes());
+            wire.extend_from_slice(eol);
+            for header in headers {
+                wire.extend_from_slice(header.as_bytes());
+                wire.extend_from_slice(eol);
+            }
+            wire.extend_from_slice(eol);
+            wire.extend_from_slice(&body);
+            wire.push(0);
+            bodies.push(body);
+        }
+        (wire, bodies)
+    })
+}
+
 fn decode_in_pieces(wire: &[u8], cuts: &[usize]) -> Vec<Item> {
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
     points.sort_unstable();
@@ -117,8 +146,52 @@ proptest! {
     }
 
     #[test]
+    fn nul_terminated_bodies_survive_any_split(
+        (wire, bodies) in nul_terminated_stream(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let got: Vec<Vec<u8>> = decode_in_pieces(&wire, &cuts)
+            .into_iter()
+            .map(|item| match item {
+                Item::Frame(frame) => frame.body.to_vec(),
+                Item::Heartbeat => panic!("no heart-beats were written"),
+            })
+            .collect();
+        prop_assert_eq!(got, bodies);
+        fuzz_decode(&wire);
+    }
+
+    #[test]
+    fn fuzz_decode_survives_mutated_nul_terminated_frames(
+        (wire, _) in nul_terminated_stream(),
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+    ) {
+        let mut wire = wire;
+        for (at, byte) in flips {
+            if !wire.is_empty() {
+                let len = wire.len();
+                wire[at % len] = byte;
+            }
+        }
+        fuzz_decode(&wire);
+    }
+
+    #[test]
     fn fuzz_decode_survives_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         fuzz_decode(&bytes);
+    }
+
+    #[test]
+    fn fuzz_decode_survives_random_heads(
+        command in proptest::sample::select(Command::ALL.to_vec()),
+        rest in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'\r'), Just(b':'), Just(b'\\'), Just(0u8), any::<u8>()],
+            0..256,
+        ),
+    ) {
+        let mut wire = format!("{command}\n").into_bytes();
+        wire.extend_from_slice(&rest);
+        fuzz_decode(&wire);
     }
 
     #[test]

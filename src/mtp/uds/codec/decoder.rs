@@ -58,7 +58,7 @@ impl Decoder {
     }
 
     /// Decodes the next frame from the front of `buf`, removing its bytes. `Ok(None)`: more
-    /// bytes are needed (and `buf` has been given room for the rest of the frame).
+    /// bytes are needed.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<UdsFrame>, DecodeError> {
         let sync_seen = buf.len().min(SYNC.len());
         if buf[..sync_seen] != SYNC[..sync_seen] {
@@ -78,8 +78,9 @@ impl Decoder {
             });
         }
         let frame_len = FRAME_HEADER_LEN + payload_len;
+        // No `reserve(frame_len)`: 8 bytes of header must not pin the whole limit in memory;
+        // the buffer grows with the bytes that really arrive.
         if buf.len() < frame_len {
-            buf.reserve(frame_len - buf.len());
             return Ok(None);
         }
         buf.advance(FRAME_HEADER_LEN);

@@ -43,7 +43,7 @@ impl Tlv {
 }
 
 /// One frame: the TLVs after the sync word and length. Usually one, but a frame may carry
-/// several (R-UDS.9), and may in principle carry none.
+/// several (TR-369 §UDS framing), and may in principle carry none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UdsFrame {
     pub tlvs: Vec<Tlv>,

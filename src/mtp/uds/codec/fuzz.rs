@@ -12,10 +12,11 @@ use super::frame::UdsFrame;
 /// Panics only when an oracle fails.
 pub fn fuzz_decode(bytes: &[u8]) {
     for max_frame_len in [super::DEFAULT_MAX_FRAME_LEN, 64] {
-        let whole = run(bytes, max_frame_len, bytes.len().max(1));
-        let chunk = usize::from(bytes.first().copied().unwrap_or(1) % 7) + 1;
-        let split = run(bytes, max_frame_len, chunk);
-        assert_eq!(whole, split, "split input decoded differently");
+        let whole = run(bytes, max_frame_len, &[bytes.len()]);
+        for sizes in [vec![1], chunk_sizes(bytes)] {
+            let split = run(bytes, max_frame_len, &sizes);
+            assert_eq!(whole, split, "split input decoded differently");
+        }
 
         let mut again = BytesMut::new();
         for frame in &whole.0 {
@@ -26,11 +27,17 @@ pub fn fuzz_decode(bytes: &[u8]) {
 }
 
 /// The frames decoded, and whether the stream ended in an error.
-fn run(bytes: &[u8], max_frame_len: usize, chunk: usize) -> (Vec<UdsFrame>, bool) {
+fn run(bytes: &[u8], max_frame_len: usize, chunk_sizes: &[usize]) -> (Vec<UdsFrame>, bool) {
     let mut decoder = Decoder::new(max_frame_len);
     let mut buf = BytesMut::new();
     let mut frames = Vec::new();
-    for piece in bytes.chunks(chunk) {
+    let mut rest = bytes;
+    for &size in chunk_sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (piece, tail) = rest.split_at(size.clamp(1, rest.len()));
+        rest = tail;
         buf.extend_from_slice(piece);
         loop {
             match decoder.decode(&mut buf) {
@@ -47,4 +54,11 @@ fn run(bytes: &[u8], max_frame_len: usize, chunk: usize) -> (Vec<UdsFrame>, bool
             Err(_) => return (frames, true),
         }
     }
+}
+
+/// Chunk sizes of 1 to 31 bytes taken from the input itself, so a fuzzer that mutates the
+/// input also explores where the reads split it.
+fn chunk_sizes(bytes: &[u8]) -> Vec<usize> {
+    let sizes: Vec<usize> = bytes.iter().map(|&b| usize::from(b % 31) + 1).collect();
+    if sizes.is_empty() { vec![1] } else { sizes }
 }

@@ -20,7 +20,7 @@ pub use frame::{
 };
 pub use fuzz::fuzz_decode;
 
-/// The sync word that starts every frame (R-UDS.7).
+/// The sync word that starts every frame (TR-369 §UDS framing, R-UDS.6–11).
 pub const SYNC: [u8; 4] = *b"_USP";
 /// Sync word plus the u32 length.
 pub const FRAME_HEADER_LEN: usize = 8;

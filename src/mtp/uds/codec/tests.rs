@@ -302,6 +302,20 @@ proptest! {
     }
 
     #[test]
+    fn fuzz_decode_survives_random_frame_bodies(
+        len in 0u32..300,
+        bytes in proptest::collection::vec(
+            prop_oneof![Just(0u8), Just(1u8), Just(3u8), any::<u8>()],
+            0..256,
+        ),
+    ) {
+        let mut wire = SYNC.to_vec();
+        wire.extend_from_slice(&len.to_be_bytes());
+        wire.extend_from_slice(&bytes);
+        fuzz_decode(&wire);
+    }
+
+    #[test]
     fn fuzz_decode_survives_mutated_frames(
         frames in frames_strategy(),
         flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
