@@ -3,5 +3,6 @@
 //! [`crate::router::Session`].
 
 pub mod ws;
+pub mod mqtt;
 pub mod stomp;
 pub mod uds;

@@ -22,7 +22,11 @@ pub struct PubResponse {
 impl PubResponse {
     /// A successful response without properties, the common case.
     pub fn new(packet_id: PacketId) -> Self {
-        Self { packet_id, reason_code: ReasonCode::Success, properties: Properties::default() }
+        Self {
+            packet_id,
+            reason_code: ReasonCode::Success,
+            properties: Properties::default(),
+        }
     }
 
     pub(super) fn decode(
@@ -38,7 +42,10 @@ impl PubResponse {
             let code = r.u8()?;
             response.reason_code = ReasonCode::from_u8(code)
                 .filter(|c| c.allowed_in(packet_type))
-                .ok_or(DecodeErrorKind::InvalidReasonCode { code, packet: packet_type })?;
+                .ok_or(DecodeErrorKind::InvalidReasonCode {
+                    code,
+                    packet: packet_type,
+                })?;
             if !r.is_empty() {
                 response.properties = Properties::decode(&mut r, PropertyScope::PubResponse)?;
             }

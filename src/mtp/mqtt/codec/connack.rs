@@ -4,7 +4,6 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::connect::properties_if_v5;
 use super::error::{DecodeErrorKind, EncodeError};
 use super::properties::Properties;
 use super::property::PropertyScope;
@@ -36,26 +35,35 @@ impl ConnAck {
         } else {
             ReasonCode::from_v3_connack(code)
         }
-        .ok_or(DecodeErrorKind::InvalidReasonCode { code, packet: PacketType::ConnAck })?;
+        .ok_or(DecodeErrorKind::InvalidReasonCode {
+            code,
+            packet: PacketType::ConnAck,
+        })?;
         let session_present = flags & SESSION_PRESENT != 0;
         if session_present && reason_code.is_error() {
             return Err(DecodeErrorKind::SessionPresentWithError); // [MQTT-3.2.2-6]
         }
-        let properties = properties_if_v5(&mut r, version.is_v5(), PropertyScope::ConnAck)?;
+        let properties = Properties::decode_v5(&mut r, version, PropertyScope::ConnAck)?;
         r.finish()?;
-        Ok(Self { session_present, reason_code, properties })
+        Ok(Self {
+            session_present,
+            reason_code,
+            properties,
+        })
     }
 
     pub(super) fn remaining_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
-        let properties = match version.is_v5() {
-            true => self.properties.block_len(PropertyScope::ConnAck)?,
-            false => 0,
-        };
-        Ok(2 + properties)
+        Ok(2 + self
+            .properties
+            .block_len_v5(version, PropertyScope::ConnAck)?)
     }
 
     pub(super) fn put_body(&self, version: ProtocolVersion, dst: &mut BytesMut) {
-        dst.put_u8(if self.session_present { SESSION_PRESENT } else { 0 });
+        dst.put_u8(if self.session_present {
+            SESSION_PRESENT
+        } else {
+            0
+        });
         if version.is_v5() {
             dst.put_u8(self.reason_code as u8);
             self.properties.put_block(dst);

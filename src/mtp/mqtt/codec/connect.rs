@@ -89,31 +89,41 @@ impl Connect {
         }
         let has_username = flags & flag::USERNAME != 0;
         let has_password = flags & flag::PASSWORD != 0;
-        // 5.0 allows a password alone (§3.1.2.9); 3.1.1 does not [MQTT-3.1.2-22].
+        // 5.0 allows a password alone (§3.1.2.9); 3.1.1 does not [MQTT-3.1.2-22 of 3.1.1].
         if !v5 && has_password && !has_username {
             return Err(DecodeErrorKind::PasswordWithoutUsername);
         }
         let clean_start = flags & flag::CLEAN_START != 0;
         let keep_alive = r.u16()?;
-        let properties = properties_if_v5(&mut r, v5, PropertyScope::Connect)?;
+        let properties = Properties::decode_v5(&mut r, protocol_version, PropertyScope::Connect)?;
 
         let client_id = r.utf8()?;
         if !v5 && client_id.is_empty() && !clean_start {
-            return Err(DecodeErrorKind::ClientIdRejected); // [MQTT-3.1.3-8] of 3.1.1
+            return Err(DecodeErrorKind::ClientIdRejected); // [MQTT-3.1.3-8 of 3.1.1]
         }
         let will = if has_will {
-            let properties = properties_if_v5(&mut r, v5, PropertyScope::Will)?;
+            let properties = Properties::decode_v5(&mut r, protocol_version, PropertyScope::Will)?;
             let topic = r.utf8()?;
             if !topic::is_valid_topic_name(&topic) {
                 return Err(DecodeErrorKind::InvalidTopicName); // a Will Topic is a Topic Name
             }
             let payload = r.binary()?;
-            Some(Will { qos: will_qos, retain: will_retain, properties, topic, payload })
+            Some(Will {
+                qos: will_qos,
+                retain: will_retain,
+                properties,
+                topic,
+                payload,
+            })
         } else {
             None
         };
         let username = if has_username { Some(r.utf8()?) } else { None };
-        let password = if has_password { Some(r.binary()?) } else { None };
+        let password = if has_password {
+            Some(r.binary()?)
+        } else {
+            None
+        };
         r.finish()?;
         Ok(Self {
             protocol_version,
@@ -189,13 +199,4 @@ impl Connect {
             wire::put_field(dst, password);
         }
     }
-}
-
-/// A property block on 5.0; nothing on 3.1.1, which has none.
-pub(super) fn properties_if_v5(
-    r: &mut Reader,
-    v5: bool,
-    scope: PropertyScope,
-) -> Result<Properties, DecodeErrorKind> {
-    if v5 { Properties::decode(r, scope) } else { Ok(Properties::default()) }
 }

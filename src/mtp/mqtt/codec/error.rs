@@ -17,7 +17,9 @@ pub enum DecodeErrorKind {
     PacketTooLarge { size: usize, max: u32 },
     #[error("packet type {0} is reserved (§2.1.2)")]
     ReservedPacketType(u8),
-    #[error("fixed header flags {flags:#06b} are invalid for this packet [MQTT-2.2.2-2]")]
+    #[error(
+        "fixed header flags {flags:#06b} are invalid for this packet [MQTT-2.1.3-1] [MQTT-2.2.2-2 of 3.1.1]"
+    )]
     InvalidFlags { flags: u8 },
     #[error("the first packet from a client must be CONNECT [MQTT-3.1.0-1]")]
     ExpectedConnect,
@@ -53,14 +55,17 @@ pub enum DecodeErrorKind {
     ReservedConnectFlag,
     #[error("Will QoS or Will Retain set without a Will, or Will QoS 3 [MQTT-3.1.2-11..13]")]
     InvalidWillFlags,
-    #[error("a Password without a User Name in 3.1.1 [MQTT-3.1.2-22]")]
+    #[error("a Password without a User Name [MQTT-3.1.2-22 of 3.1.1]")]
     PasswordWithoutUsername,
-    #[error("an empty ClientId needs Clean Session in 3.1.1 [MQTT-3.1.3-8]")]
+    #[error("an empty ClientId needs Clean Session [MQTT-3.1.3-8 of 3.1.1]")]
     ClientIdRejected,
     #[error("property identifier {0:#04x} is not defined (§2.2.2.2)")]
     UnknownProperty(u32),
     #[error("property {property:?} is not allowed in {scope:?} (§2.2.2.2)")]
-    PropertyNotAllowed { property: PropertyId, scope: PropertyScope },
+    PropertyNotAllowed {
+        property: PropertyId,
+        scope: PropertyScope,
+    },
     #[error("property {0:?} appears more than once")]
     DuplicateProperty(PropertyId),
     #[error("property {0:?} has a value the spec forbids")]
@@ -133,7 +138,7 @@ impl DecodeErrorKind {
 
 /// A packet the decoder refused, with what the session needs to answer it: the Reason Code,
 /// and for a CONNECT the version it claimed, so the CONNACK can be written in that version.
-/// After any decode error the connection must be closed; the buffer is left as it was.
+/// After any decode error the connection must be closed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct DecodeError {
     pub kind: DecodeErrorKind,
@@ -145,7 +150,11 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub(super) fn new(kind: DecodeErrorKind, packet_type: Option<PacketType>) -> Self {
-        Self { kind, packet_type, connect_version: None }
+        Self {
+            kind,
+            packet_type,
+            connect_version: None,
+        }
     }
 
     /// The MQTT 5.0 Reason Code to send in the CONNACK or DISCONNECT.
@@ -179,11 +188,17 @@ pub enum EncodeError {
     #[error("{0} does not fit a Variable Byte Integer (max 268,435,455, §1.5.5)")]
     VarintTooLarge(usize),
     #[error("property {property:?} is not allowed in {scope:?} (§2.2.2.2)")]
-    PropertyNotAllowed { property: PropertyId, scope: PropertyScope },
+    PropertyNotAllowed {
+        property: PropertyId,
+        scope: PropertyScope,
+    },
     #[error("a PUBLISH needs a Packet Identifier exactly when its QoS is above 0 [MQTT-2.2.1-2]")]
     PacketIdMismatch,
     #[error("a PUBLISH needs a Topic Name, or on 5.0 a Topic Alias (§3.3.2.1)")]
     MissingTopic,
     #[error("{packet:?} does not exist in {version:?}")]
-    NotInVersion { packet: PacketType, version: ProtocolVersion },
+    NotInVersion {
+        packet: PacketType,
+        version: ProtocolVersion,
+    },
 }

@@ -4,7 +4,6 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::connect::properties_if_v5;
 use super::error::{DecodeErrorKind, EncodeError};
 use super::properties::Properties;
 use super::property::PropertyScope;
@@ -55,7 +54,7 @@ impl Publish {
             QoS::AtMostOnce => None,
             _ => Some(r.packet_id()?),
         };
-        let properties = properties_if_v5(&mut r, version.is_v5(), PropertyScope::Publish)?;
+        let properties = Properties::decode_v5(&mut r, version, PropertyScope::Publish)?;
         if topic.is_empty() {
             // On 5.0 an empty name means "use the alias" (§3.3.2.1); 3.1.1 has no aliases.
             if !version.is_v5() {
@@ -70,7 +69,15 @@ impl Publish {
         if role == Role::Server && !properties.subscription_identifiers.is_empty() {
             return Err(DecodeErrorKind::SubscriptionIdFromClient); // [MQTT-3.3.4-6]
         }
-        Ok(Self { dup, qos, retain: flags & flag::RETAIN != 0, topic, packet_id, properties, payload: r.into_rest() })
+        Ok(Self {
+            dup,
+            qos,
+            retain: flags & flag::RETAIN != 0,
+            topic,
+            packet_id,
+            properties,
+            payload: r.into_rest(),
+        })
     }
 
     /// The first byte: type 3 and the DUP, QoS and RETAIN flags (§3.3.1).
@@ -98,10 +105,10 @@ impl Publish {
         if self.packet_id.is_some() {
             len += 2;
         }
-        if version.is_v5() {
-            len += self.properties.block_len(PropertyScope::Publish)?;
-        }
-        Ok(len)
+        Ok(len
+            + self
+                .properties
+                .block_len_v5(version, PropertyScope::Publish)?)
     }
 
     /// The Remaining Length: variable header plus payload.
@@ -125,7 +132,11 @@ impl Publish {
     /// Writes the fixed and variable headers into `dst`, but not the payload: the writer sends
     /// `self.payload` right after it, e.g. with a vectored write. The topic may be empty when
     /// a 5.0 Topic Alias replaces it. Properties are dropped on 3.1.1.
-    pub fn encode_header(&self, version: ProtocolVersion, dst: &mut BytesMut) -> Result<(), EncodeError> {
+    pub fn encode_header(
+        &self,
+        version: ProtocolVersion,
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
         let variable = self.variable_header_len(version)?;
         let remaining = variable + self.payload.len();
         let header = 1 + wire::checked_varint_len(remaining)? + variable;

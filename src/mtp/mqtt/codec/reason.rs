@@ -101,7 +101,10 @@ impl ReasonCode {
                 0x00 | 0x80..=0x8A | 0x8C | 0x90 | 0x95 | 0x97 | 0x99..=0x9D | 0x9F
             ),
             PacketType::PubAck | PacketType::PubRec => {
-                matches!(byte, 0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99)
+                matches!(
+                    byte,
+                    0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99
+                )
             }
             PacketType::PubRel | PacketType::PubComp => matches!(byte, 0x00 | 0x92),
             PacketType::SubAck => matches!(
@@ -177,7 +180,10 @@ mod tests {
                 assert_eq!(code as u8, byte);
             }
         }
-        assert_eq!(ALL.len(), (0..=255u8).filter_map(ReasonCode::from_u8).count());
+        assert_eq!(
+            ALL.len(),
+            (0..=255u8).filter_map(ReasonCode::from_u8).count()
+        );
         assert_eq!(ReasonCode::from_u8(0x03), None);
         assert_eq!(ReasonCode::from_u8(0xA3), None);
     }

@@ -67,11 +67,28 @@ mod tests {
 
     #[test]
     fn topic_filters() {
-        for ok in ["#", "+", "a/#", "+/eid/#", "+/+/eid/#", "a/+/b", "/", "$share/g/a/#"] {
+        for ok in [
+            "#",
+            "+",
+            "a/#",
+            "+/eid/#",
+            "+/+/eid/#",
+            "a/+/b",
+            "/",
+            "$share/g/a/#",
+        ] {
             assert!(is_valid_topic_filter(ok), "{ok}");
         }
-        for bad in ["", "a#", "a/#/b", "a+/b", "$share//a", "$share/g+/a", "$share/g", "$share/g/"]
-        {
+        for bad in [
+            "",
+            "a#",
+            "a/#/b",
+            "a+/b",
+            "$share//a",
+            "$share/g+/a",
+            "$share/g",
+            "$share/g/",
+        ] {
             assert!(!is_valid_topic_filter(bad), "{bad}");
         }
         assert_eq!(shared_subscription("$share/g/a/b"), Some(("g", "a/b")));

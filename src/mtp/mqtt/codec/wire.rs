@@ -24,7 +24,11 @@ pub fn parse_varint(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeErrorKind>
             return Ok(Some((value, i + 1)));
         }
     }
-    if buf.len() >= 4 { Err(DecodeErrorKind::VarintTooLong) } else { Ok(None) }
+    if buf.len() >= 4 {
+        Err(DecodeErrorKind::VarintTooLong)
+    } else {
+        Ok(None)
+    }
 }
 
 /// A cursor over one packet's body. Running past the end means the Remaining Length
@@ -38,16 +42,16 @@ impl Reader {
         Self { rest: body }
     }
 
-    pub fn remaining(&self) -> usize {
-        self.rest.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
 
     fn need(&self, n: usize) -> Result<(), DecodeErrorKind> {
-        if self.rest.len() < n { Err(DecodeErrorKind::Truncated) } else { Ok(()) }
+        if self.rest.len() < n {
+            Err(DecodeErrorKind::Truncated)
+        } else {
+            Ok(())
+        }
     }
 
     pub fn u8(&mut self) -> Result<u8, DecodeErrorKind> {
@@ -107,7 +111,11 @@ impl Reader {
 
     /// Refuses content shorter than the Remaining Length said.
     pub fn finish(self) -> Result<(), DecodeErrorKind> {
-        if self.rest.is_empty() { Ok(()) } else { Err(DecodeErrorKind::TrailingBytes) }
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeErrorKind::TrailingBytes)
+        }
     }
 }
 
@@ -189,8 +197,14 @@ mod tests {
 
     #[test]
     fn varint_refuses_a_fifth_byte_without_waiting_for_it() {
-        assert_eq!(parse_varint(&[0xFF, 0xFF, 0xFF, 0xFF]), Err(DecodeErrorKind::VarintTooLong));
-        assert_eq!(checked_varint_len(268_435_456), Err(EncodeError::VarintTooLarge(268_435_456)));
+        assert_eq!(
+            parse_varint(&[0xFF, 0xFF, 0xFF, 0xFF]),
+            Err(DecodeErrorKind::VarintTooLong)
+        );
+        assert_eq!(
+            checked_varint_len(268_435_456),
+            Err(EncodeError::VarintTooLarge(268_435_456))
+        );
     }
 
     #[test]
