@@ -5,6 +5,7 @@
 
 mod cli;
 mod listen;
+mod mqtt;
 mod tls;
 mod ws;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use cli::Cli;
 pub use listen::Listen;
+pub use mqtt::MqttConfig;
 pub use tls::TlsConfig;
 pub use ws::WsConfig;
 
@@ -24,7 +26,7 @@ pub struct Config {
     pub log: LogConfig,
     pub router: RouterConfig,
     pub ws: WsConfig,
-    pub mqtt: PlannedListener,
+    pub mqtt: MqttConfig,
     pub stomp: PlannedListener,
     pub uds: UdsConfig,
     pub cwmp: PlannedListener,
@@ -94,7 +96,7 @@ impl Default for Config {
             log: LogConfig::default(),
             router: RouterConfig::default(),
             ws: WsConfig::default(),
-            mqtt: PlannedListener { listen: Listen::addr("127.0.0.1:1883") },
+            mqtt: MqttConfig::default(),
             stomp: PlannedListener { listen: Listen::addr("127.0.0.1:61613") },
             uds: UdsConfig::default(),
             cwmp: PlannedListener { listen: Listen::addr("127.0.0.1:7547") },

@@ -1,0 +1,228 @@
+//! The MQTT broker: sessions by ClientId, subscriptions by topic, retained messages.
+//!
+//! This is plain MQTT, what users of mosquitto expect: it knows nothing of USP. The USP side
+//! (endpoint IDs, `to_id` routing across MTPs) lives in the connection, which uses the broker
+//! for topic delivery and the router for everything addressed by endpoint.
+//!
+//! Locks are short and never held across `.await`: the topic tree under a read lock while
+//! collecting subscribers, then each target session's own lock while queueing.
+
+pub mod acl;
+pub mod message;
+pub mod retained;
+pub mod session;
+pub mod topic_tree;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, atomic::{AtomicU64, Ordering::Relaxed}};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use tokio_util::sync::CancellationToken;
+
+use crate::mtp::mqtt::codec::{QoS, RetainHandling, SubscriptionOptions};
+use crate::usp::EndpointId;
+pub use message::Message;
+use retained::{RetainOutcome, Retained};
+pub use session::{MqttSession, Outgoing, Resend};
+use topic_tree::TopicTree;
+
+/// How much the broker keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct BrokerLimits {
+    /// Messages queued per session (connected or offline).
+    pub max_queued: usize,
+    pub max_retained: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Subscriber {
+    options: SubscriptionOptions,
+    id: Option<u32>,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct BrokerStats {
+    pub published: AtomicU64,
+    pub delivered: AtomicU64,
+    pub dropped: AtomicU64,
+    pub expired_sessions: AtomicU64,
+}
+
+/// A session attached to a new connection.
+#[derive(Debug)]
+pub struct Attached {
+    pub session: Arc<MqttSession>,
+    /// The connection's ownership token.
+    pub owner: u64,
+    /// Cancelled when another connection takes the session over.
+    pub kicked: CancellationToken,
+    /// CONNACK Session Present (§3.2.2.1.1).
+    pub session_present: bool,
+}
+
+pub struct Broker {
+    limits: BrokerLimits,
+    sessions: DashMap<Arc<str>, Arc<MqttSession>>,
+    tree: RwLock<TopicTree<Arc<str>, Subscriber>>,
+    retained: Mutex<Retained>,
+    next_owner: AtomicU64,
+    pub stats: BrokerStats,
+}
+
+impl Broker {
+    pub fn new(limits: BrokerLimits) -> Self {
+        Self {
+            limits,
+            sessions: DashMap::new(),
+            tree: RwLock::new(TopicTree::default()),
+            retained: Mutex::new(Retained::new(limits.max_retained)),
+            next_owner: AtomicU64::new(1),
+            stats: BrokerStats::default(),
+        }
+    }
+
+    /// Attaches a connection to the session of `client_id`: resumed unless `clean_start`
+    /// [MQTT-3.1.2-4/5], and taken over from any connection that had it.
+    pub fn open(&self, client_id: Arc<str>, clean_start: bool, expiry: Duration, eid: Option<EndpointId>) -> Attached {
+        let owner = self.next_owner.fetch_add(1, Relaxed);
+        let kicked = CancellationToken::new();
+        let existing = self.sessions.get(&client_id).map(|s| s.clone());
+        let (session, session_present) = match existing {
+            Some(old) if !clean_start => (old, true),
+            old => {
+                if let Some(old) = old {
+                    // Kick the old connection before its subscriptions go.
+                    old.claim(0, CancellationToken::new());
+                    self.forget_subscriptions(&old);
+                }
+                let fresh = Arc::new(MqttSession::new(client_id.clone(), None, expiry, self.limits.max_queued));
+                self.sessions.insert(client_id, fresh.clone());
+                (fresh, false)
+            }
+        };
+        session.claim(owner, kicked.clone());
+        {
+            let mut st = session.state();
+            st.expiry = expiry;
+            st.eid = eid;
+        }
+        Attached { session, owner, kicked, session_present }
+    }
+
+    /// The connection is gone. A session with no expiry goes with it [MQTT-3.1.2-23]; others
+    /// wait for their client (see [`Broker::expire_sessions`]).
+    pub fn close(&self, attached: &Attached, now: Instant) {
+        let session = &attached.session;
+        if !session.release(attached.owner, now) {
+            return; // taken over: the new owner decides
+        }
+        if session.state().expiry.is_zero() {
+            self.remove_session(session);
+        }
+    }
+
+    /// Removes sessions whose client stayed away longer than their expiry.
+    pub fn expire_sessions(&self, now: Instant) {
+        let expired: Vec<Arc<MqttSession>> = self
+            .sessions
+            .iter()
+            .filter(|s| {
+                let st = s.state();
+                st.offline_since.is_some_and(|since| now.duration_since(since) >= st.expiry)
+            })
+            .map(|s| s.clone())
+            .collect();
+        for s in expired {
+            self.stats.expired_sessions.fetch_add(1, Relaxed);
+            self.remove_session(&s);
+        }
+    }
+
+    fn remove_session(&self, session: &Arc<MqttSession>) {
+        self.forget_subscriptions(session);
+        self.sessions.remove_if(&session.client_id, |_, s| Arc::ptr_eq(s, session));
+    }
+
+    fn forget_subscriptions(&self, session: &MqttSession) {
+        let filters: Vec<Box<str>> = session.state().subscriptions.drain().map(|(f, _)| f).collect();
+        let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
+        for f in filters {
+            tree.remove(&f, &session.client_id);
+        }
+    }
+
+    /// Subscribes `session` to `filter` and queues the retained messages its Retain Handling
+    /// asks for (§3.3.1.3).
+    pub fn subscribe(&self, session: &MqttSession, filter: &str, options: SubscriptionOptions, id: Option<u32>, now: Instant) {
+        let existed = self
+            .tree
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(filter, session.client_id.clone(), Subscriber { options, id })
+            .is_some();
+        session.state().subscriptions.insert(filter.into(), (options, id));
+        let send_retained = match options.retain_handling {
+            RetainHandling::SendAtSubscribe => true,
+            RetainHandling::SendIfNewSubscription => !existed,
+            RetainHandling::DoNotSend => false,
+        };
+        if send_retained {
+            let retained = self.retained.lock().unwrap_or_else(|e| e.into_inner()).matching(filter, now);
+            for msg in retained {
+                let qos = msg.qos.min(options.qos);
+                // Retained messages keep RETAIN set when sent for a new subscription [MQTT-3.3.1-9].
+                session.enqueue(Outgoing { msg, qos, retain: true, sub_ids: id.into_iter().collect() });
+            }
+        }
+    }
+
+    pub fn unsubscribe(&self, session: &MqttSession, filter: &str) -> bool {
+        session.state().subscriptions.remove(filter);
+        self.tree.write().unwrap_or_else(|e| e.into_inner()).remove(filter, &session.client_id).is_some()
+    }
+
+    /// Publishes to every matching subscription. Returns the ClientIds it was queued for.
+    pub fn publish(&self, msg: &Message) -> Vec<Arc<str>> {
+        self.stats.published.fetch_add(1, Relaxed);
+        if msg.retain && self.retained.lock().unwrap_or_else(|e| e.into_inner()).apply(msg) == RetainOutcome::Full {
+            tracing::debug!(topic = msg.topic.as_str(), "retained store full; not retained");
+        }
+        // One copy per client, at the highest QoS of its matching subscriptions (§3.3.4).
+        let mut targets: HashMap<Arc<str>, (QoS, bool, Vec<u32>)> = HashMap::new();
+        self.tree.read().unwrap_or_else(|e| e.into_inner()).for_each_match(msg.topic.as_str(), |client, sub| {
+            if sub.options.no_local && msg.publisher.as_deref() == Some(&**client) {
+                return;
+            }
+            let t = targets.entry(client.clone()).or_insert((QoS::AtMostOnce, false, Vec::new()));
+            t.0 = t.0.max(sub.options.qos);
+            t.1 |= sub.options.retain_as_published;
+            t.2.extend(sub.id);
+        });
+        let mut delivered = Vec::with_capacity(targets.len());
+        for (client, (qos, retain_as_published, sub_ids)) in targets {
+            let Some(session) = self.sessions.get(&client).map(|s| s.clone()) else { continue };
+            let out = Outgoing { msg: msg.clone(), qos: msg.qos.min(qos), retain: msg.retain && retain_as_published, sub_ids };
+            if session.enqueue(out) {
+                self.stats.delivered.fetch_add(1, Relaxed);
+            } else {
+                self.stats.dropped.fetch_add(1, Relaxed);
+            }
+            delivered.push(client);
+        }
+        delivered
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn subscription_count(&self) -> usize {
+        self.tree.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn retained_count(&self) -> usize {
+        self.retained.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
