@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 use crate::admin::{AdminListener, Readiness};
 use crate::config::Config;
+use crate::mtp::mqtt::MqttListener;
 use crate::mtp::ws::WsListener;
 use crate::router::{HoldLimits, QueueLimits, Router, RouterLimits};
 
@@ -20,6 +21,8 @@ pub struct RunningHub {
     pub router: Router,
     /// Where the WebSocket listener is bound, if enabled.
     pub ws_addr: Option<SocketAddr>,
+    /// Where the MQTT listener is bound, if enabled.
+    pub mqtt_addr: Option<SocketAddr>,
     /// Where the admin listener is bound, if enabled.
     pub admin_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
@@ -60,7 +63,19 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         None => None,
     };
 
-    for (name, listen) in [("mqtt", &config.mqtt.listen), ("stomp", &config.stomp.listen), ("cwmp", &config.cwmp.listen)] {
+    let mqtt_addr = match config.mqtt.listen.as_addr() {
+        Some(addr) => {
+            let mqtt = MqttListener::bind(addr, &config.mqtt, router.clone()).await?;
+            let local = mqtt.local_addr()?;
+            tracker.spawn(mqtt.run(shutdown.clone(), tracker.clone()));
+            let scheme = if config.mqtt.tls.is_some() { "mqtts" } else { "mqtt" };
+            info!(addr = %local, "mqtt listening on {scheme}://{local}");
+            Some(local)
+        }
+        None => None,
+    };
+
+    for (name, listen) in [("stomp", &config.stomp.listen), ("cwmp", &config.cwmp.listen)] {
         if let Some(addr) = listen.as_addr() {
             warn!(listener = name, %addr, "configured, but this build does not serve that MTP yet; not listening");
         }
@@ -71,7 +86,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
 
     tracker.spawn(sweep_hold(router.clone(), shutdown.clone()));
     ready.set_ready();
-    Ok(RunningHub { router, ws_addr, admin_addr, shutdown, tracker, grace: config.shutdown_grace })
+    Ok(RunningHub { router, ws_addr, mqtt_addr, admin_addr, shutdown, tracker, grace: config.shutdown_grace })
 }
 
 impl RunningHub {

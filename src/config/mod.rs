@@ -6,7 +6,9 @@
 mod cli;
 mod listen;
 mod mqtt;
+mod stomp;
 mod tls;
+mod uds;
 mod ws;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +19,9 @@ use serde::{Deserialize, Serialize};
 pub use cli::Cli;
 pub use listen::Listen;
 pub use mqtt::MqttConfig;
+pub use stomp::StompConfig;
 pub use tls::TlsConfig;
+pub use uds::UdsConfig;
 pub use ws::WsConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,7 +31,7 @@ pub struct Config {
     pub router: RouterConfig,
     pub ws: WsConfig,
     pub mqtt: MqttConfig,
-    pub stomp: PlannedListener,
+    pub stomp: StompConfig,
     pub uds: UdsConfig,
     pub cwmp: PlannedListener,
     pub admin: AdminConfig,
@@ -77,13 +81,6 @@ pub struct PlannedListener {
     pub listen: Listen,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct UdsConfig {
-    /// Socket path; unset (or `off` on the command line) disables the listener.
-    pub path: Option<PathBuf>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
@@ -97,7 +94,7 @@ impl Default for Config {
             router: RouterConfig::default(),
             ws: WsConfig::default(),
             mqtt: MqttConfig::default(),
-            stomp: PlannedListener { listen: Listen::addr("127.0.0.1:61613") },
+            stomp: StompConfig::default(),
             uds: UdsConfig::default(),
             cwmp: PlannedListener { listen: Listen::addr("127.0.0.1:7547") },
             admin: AdminConfig::default(),
@@ -188,6 +185,8 @@ impl Config {
                 return bad("ws.tls.require_client_cert needs ws.tls.client_ca".into());
             }
         }
+        self.stomp.validate()?;
+        self.uds.validate()?;
         Ok(())
     }
 }

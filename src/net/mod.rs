@@ -5,9 +5,11 @@
 //! code path in each MTP.
 
 mod listener;
+mod rate;
 mod segments;
 mod stream;
 
 pub use listener::{Listener, ListenerLimits};
+pub use rate::ConnectRate;
 pub use segments::Segments;
 pub use stream::Stream;

@@ -183,8 +183,8 @@ impl Broker {
         self.tree.write().unwrap_or_else(|e| e.into_inner()).remove(filter, &session.client_id).is_some()
     }
 
-    /// Publishes to every matching subscription. Returns the ClientIds it was queued for.
-    pub fn publish(&self, msg: &Message) -> Vec<Arc<str>> {
+    /// Publishes to every matching subscription. Returns the sessions that took it.
+    pub fn publish(&self, msg: &Message) -> Vec<Arc<MqttSession>> {
         self.stats.published.fetch_add(1, Relaxed);
         if msg.retain && self.retained.lock().unwrap_or_else(|e| e.into_inner()).apply(msg) == RetainOutcome::Full {
             tracing::debug!(topic = msg.topic.as_str(), "retained store full; not retained");
@@ -206,10 +206,10 @@ impl Broker {
             let out = Outgoing { msg: msg.clone(), qos: msg.qos.min(qos), retain: msg.retain && retain_as_published, sub_ids };
             if session.enqueue(out) {
                 self.stats.delivered.fetch_add(1, Relaxed);
+                delivered.push(session);
             } else {
                 self.stats.dropped.fetch_add(1, Relaxed);
             }
-            delivered.push(client);
         }
         delivered
     }

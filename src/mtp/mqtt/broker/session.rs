@@ -212,6 +212,12 @@ impl SessionState {
             .collect()
     }
 
+    /// Drops an unacknowledged message that will never be sent (larger than the client's
+    /// Maximum Packet Size, which a server must not exceed [MQTT-3.1.2-25]).
+    pub fn forget(&mut self, id: PacketId) {
+        self.inflight.remove(&id.get());
+    }
+
     pub fn queued(&self) -> usize {
         self.queue.len()
     }

@@ -87,7 +87,8 @@ pub(super) fn decode_text(raw: &[u8], escaped: bool) -> Result<String, DecodeErr
 }
 
 /// Writes a header name or value, escaping it when the frame is escaped. NUL bytes are dropped.
-pub(super) fn encode_text(text: &str, escaped: bool, dst: &mut BytesMut) {
+/// Public so that a writer can encode a hot frame's head straight into its output buffer.
+pub fn encode_text(text: &str, escaped: bool, dst: &mut BytesMut) {
     for &b in text.as_bytes() {
         match b {
             b'\\' if escaped => dst.put_slice(b"\\\\"),

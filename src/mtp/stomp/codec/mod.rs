@@ -20,7 +20,7 @@ pub use command::Command;
 pub use decoder::{DecodeError, Decoder, DecoderLimits, Item};
 pub use frame::{CONTENT_LENGTH, FRAME_END, Frame, HEARTBEAT, encode_heartbeat};
 pub use fuzz::fuzz_decode;
-pub use headers::Headers;
+pub use headers::{Headers, encode_text};
 pub use heartbeat::{HeartBeat, HeartBeatError, HeartBeatIntervals, negotiate};
 
 #[cfg(test)]

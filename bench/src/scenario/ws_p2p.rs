@@ -1,0 +1,343 @@
+//! `ws-p2p`: N agent/controller pairs. Each controller sends USP Get requests to its own
+//! agent, the agent answers each with a GetResp of about the same size, and the controller
+//! times every round trip.
+//!
+//! This is the hub's core job (relay a Record by `to_id` and the answer back) at its purest,
+//! so it is the scenario the headline figure comes from. The pair logic is generic over
+//! [`Connector`]: the same pairs, the same Records, through the hub or through the bare TCP
+//! forwarder.
+//!
+//! Load is closed loop by default (each pair keeps `window` requests outstanding: the rate is
+//! what the target sustains) or open loop at a fixed rate per pair. Open loop does not wait
+//! for answers (up to `window` outstanding), so a stalled target shows in the percentiles
+//! rather than by quietly lowering the offered load. Latency is timed from the actual send,
+//! not the scheduled one: tokio's timers fire with millisecond granularity, which would add
+//! up to a millisecond of the generator's own lateness to every sample.
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, atomic::Ordering::Relaxed},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use tokio::{
+    task::JoinSet,
+    time::{Interval, MissedTickBehavior, interval, interval_at, sleep_until},
+};
+use tokio_util::sync::CancellationToken;
+use usphub::usp::proto::msg::header::MsgType;
+
+use super::LoadSpec;
+use crate::progress::Progress;
+use crate::report::{CpuUse, Latency, Report, SutUse};
+use crate::stats::{Clock, ErrorKind, LatencyRecorder, Live, SharedHistogram};
+use crate::sut::SutProbe;
+use crate::sys;
+use crate::transport::{Connector, Endpoint, LinkError, RecordLink};
+use crate::usp::{self, DecodeError, RequestEncoder, ResponseEncoder};
+
+/// Handshakes in flight at once while connecting.
+const CONNECT_CONCURRENCY: usize = 64;
+/// How often a controller looks for requests past their timeout.
+const SWEEP_PERIOD: Duration = Duration::from_millis(100);
+
+pub async fn run<C: Connector>(connector: C, spec: &LoadSpec, run_id: u32, sut: Option<&SutProbe>) -> anyhow::Result<Report> {
+    let live = Arc::new(Live::default());
+    let target = connector.describe();
+    eprintln!("ws-p2p: connecting {n} agents and {n} controllers to {target}", n = spec.pairs);
+    // Agents first, so that no request has to wait for its agent in the hub's offline hold.
+    let agents = connect_all(&connector, (0..spec.pairs).map(Endpoint::agent), &live).await?;
+    let controllers = connect_all(&connector, (0..spec.pairs).map(Endpoint::controller), &live).await?;
+
+    let clock = Clock::new(Instant::now(), spec.warmup, spec.duration);
+    let histogram = SharedHistogram::new();
+    // `stop`: controllers stop sending and wait for their answers; `done`: agents close.
+    let (stop, done) = (CancellationToken::new(), CancellationToken::new());
+
+    let mut response_bytes = 0;
+    let mut agent_tasks = JoinSet::new();
+    for (endpoint, link) in agents {
+        let answers = ResponseEncoder::new(&endpoint.eid, spec.size);
+        response_bytes = answers.record_len();
+        agent_tasks.spawn(agent(link, answers, stop.clone(), done.clone(), live.clone()));
+    }
+    let pacing = Pacing::new(spec);
+    let mut request_bytes = 0;
+    let mut controller_tasks = JoinSet::new();
+    for (endpoint, link) in controllers {
+        let requests = RequestEncoder::new(&endpoint.eid, &Endpoint::agent(endpoint.pair).eid, run_id, spec.size);
+        request_bytes = requests.record_len();
+        let controller = Controller::new(link, requests, run_id, histogram.recorder(), live.clone(), clock);
+        // Open-loop pairs are spread over one period rather than all firing together.
+        let offset = pacing.period.map_or(Duration::ZERO, |p| p.mul_f64(endpoint.pair as f64 / spec.pairs as f64));
+        controller_tasks.spawn(controller.run(pacing, clock.start + offset, stop.clone()));
+    }
+    let progress = Progress::start("ws-p2p", live.clone(), clock, 2 * spec.pairs);
+
+    sleep_until(clock.measure_start.into()).await;
+    let window_start = Instant::now();
+    let gen_cpu_start = sys::own_cpu_time()?;
+    let sut_start = sut.map(SutProbe::cpu_time).transpose()?;
+    sleep_until(clock.measure_end.into()).await;
+    let window = window_start.elapsed();
+    let gen_cpu = sys::own_cpu_time()?.saturating_sub(gen_cpu_start);
+    let sut_end = sut.map(|p| Ok::<_, anyhow::Error>((p.cpu_time()?, p.memory()?))).transpose()?;
+
+    stop.cancel();
+    let mut round_trips = 0;
+    while let Some(measured) = controller_tasks.join_next().await {
+        round_trips += measured.context("a controller task failed")?;
+    }
+    done.cancel();
+    while let Some(finished) = agent_tasks.join_next().await {
+        finished.context("an agent task failed")?;
+    }
+    progress.finish().await;
+
+    let records = 2 * round_trips;
+    let secs = spec.duration.as_secs_f64();
+    let sut = match (sut, sut_start, sut_end) {
+        (Some(probe), Some(start), Some((end, memory))) => Some(SutUse {
+            pid: probe.pid,
+            cpu: CpuUse::new(end.saturating_sub(start), window, records, probe.cores),
+            rss_kib: memory.rss_kib,
+            peak_rss_kib: memory.peak_rss_kib,
+            dropped: None,
+        }),
+        _ => None,
+    };
+    Ok(Report {
+        scenario: "ws-p2p".into(),
+        target,
+        pairs: spec.pairs,
+        window: spec.window,
+        rate_per_pair: spec.rate,
+        request_bytes,
+        response_bytes,
+        warmup_s: spec.warmup.as_secs_f64(),
+        duration_s: secs,
+        round_trips,
+        round_trips_per_s: round_trips as f64 / secs,
+        records_per_s: records as f64 / secs,
+        latency_us: Latency::from_histogram_ns(&histogram.snapshot()),
+        errors: live.errors_by_kind(),
+        errors_total: live.errors_total(),
+        first_error: live.first_error(),
+        late_sends: live.late_sends.load(Relaxed),
+        generator: CpuUse::new(gen_cpu, window, records, sys::allowed_cpus().map_or(0, |c| c.len())),
+        sut,
+    })
+}
+
+/// Opens one link per endpoint, a bounded number of handshakes at a time; fails on the first
+/// endpoint that cannot connect.
+async fn connect_all<C: Connector>(
+    connector: &C,
+    endpoints: impl Iterator<Item = Endpoint>,
+    live: &Live,
+) -> anyhow::Result<Vec<(Endpoint, C::Link)>> {
+    stream::iter(endpoints)
+        .map(|endpoint| async move {
+            let link = connector.connect(&endpoint).await.with_context(|| format!("connecting {}", endpoint.eid))?;
+            live.connections.fetch_add(1, Relaxed);
+            anyhow::Ok((endpoint, link))
+        })
+        .buffered(CONNECT_CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// How a controller paces its requests.
+#[derive(Debug, Clone, Copy)]
+struct Pacing {
+    window: usize,
+    /// Time between two requests of one pair; `None` is closed loop.
+    period: Option<Duration>,
+    timeout: Duration,
+}
+
+impl Pacing {
+    fn new(spec: &LoadSpec) -> Self {
+        let period = spec.rate.map(|r| Duration::from_secs_f64(1.0 / r));
+        Self { window: spec.window.max(1), period, timeout: spec.timeout }
+    }
+}
+
+/// The agent: answers every Get it receives with a GetResp, until told the run is over.
+async fn agent<L: RecordLink>(
+    mut link: L,
+    mut answers: ResponseEncoder,
+    stop: CancellationToken,
+    done: CancellationToken,
+    live: Arc<Live>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            _ = done.cancelled() => break,
+            received = link.recv() => match received {
+                Ok(Some(record)) => match usp::decode(record, MsgType::Get) {
+                    Ok(request) => {
+                        if let Err(e) = link.send(answers.encode(&request)).await {
+                            live.error_with(ErrorKind::Disconnected, format_args!("agent send: {e}"));
+                            break;
+                        }
+                    }
+                    Err(e) => live.error_with(ErrorKind::Malformed, format_args!("agent received: {e}")),
+                },
+                // Once traffic stops, a controller closing its side (forwarder) is expected.
+                Ok(None) if stop.is_cancelled() => break,
+                Ok(None) => {
+                    live.error_with(ErrorKind::Disconnected, format_args!("agent: {}", LinkError::Closed));
+                    break;
+                }
+                Err(e) => {
+                    live.error_with(ErrorKind::Disconnected, format_args!("agent receive: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+    link.close().await;
+    live.connections.fetch_sub(1, Relaxed);
+}
+
+/// The controller: sends Gets to its agent and times the answers.
+struct Controller<L> {
+    link: L,
+    requests: RequestEncoder,
+    run_id: u32,
+    next_seq: u64,
+    /// Requests awaiting an answer, oldest first, with the time each was sent.
+    outstanding: VecDeque<(u64, Instant)>,
+    latencies: LatencyRecorder,
+    live: Arc<Live>,
+    clock: Clock,
+    /// Round trips completed inside the measurement window.
+    measured: u64,
+}
+
+impl<L: RecordLink> Controller<L> {
+    fn new(link: L, requests: RequestEncoder, run_id: u32, latencies: LatencyRecorder, live: Arc<Live>, clock: Clock) -> Self {
+        Self { link, requests, run_id, next_seq: 0, outstanding: VecDeque::new(), latencies, live, clock, measured: 0 }
+    }
+
+    /// Drives the pair until `stop` and the answers still due are in; returns the round trips
+    /// measured.
+    async fn run(mut self, pacing: Pacing, first_send: Instant, stop: CancellationToken) -> u64 {
+        if let Err(e) = self.drive(pacing, first_send, &stop).await {
+            self.live.error_with(ErrorKind::Disconnected, format_args!("controller: {e}"));
+        }
+        self.latencies.flush();
+        self.link.close().await;
+        self.live.connections.fetch_sub(1, Relaxed);
+        self.measured
+    }
+
+    async fn drive(&mut self, pacing: Pacing, first_send: Instant, stop: &CancellationToken) -> Result<(), LinkError> {
+        let mut sweep = interval(SWEEP_PERIOD);
+        sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut pace = pacing.period.map(|period| interval_at(first_send.into(), period));
+        let closed_loop = pace.is_none();
+        // Set once `stop` fires: the time after which answers are no longer awaited.
+        let mut drain_until: Option<Instant> = None;
+        if closed_loop {
+            self.fill(pacing.window).await?;
+        }
+        loop {
+            let sending = drain_until.is_none();
+            tokio::select! {
+                biased;
+                _ = stop.cancelled(), if sending => drain_until = Some(Instant::now() + pacing.timeout),
+                received = self.link.recv() => match received? {
+                    Some(record) => {
+                        self.on_answer(record);
+                        if sending && closed_loop {
+                            self.fill(pacing.window).await?;
+                        }
+                    }
+                    None => return Err(LinkError::Closed),
+                },
+                () = next_tick(&mut pace), if sending => {
+                    if self.outstanding.len() < pacing.window {
+                        self.send().await?;
+                    } else {
+                        self.live.late_sends.fetch_add(1, Relaxed);
+                    }
+                }
+                _ = sweep.tick() => {
+                    self.expire(pacing.timeout);
+                    if sending && closed_loop {
+                        self.fill(pacing.window).await?;
+                    }
+                }
+            }
+            if drain_until.is_some_and(|until| self.outstanding.is_empty() || Instant::now() >= until) {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn fill(&mut self, window: usize) -> Result<(), LinkError> {
+        while self.outstanding.len() < window {
+            self.send().await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self) -> Result<(), LinkError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let record = self.requests.encode(seq);
+        self.outstanding.push_back((seq, Instant::now()));
+        self.link.send(record).await
+    }
+
+    fn on_answer(&mut self, record: Bytes) {
+        let now = Instant::now();
+        let id = match usp::decode_response(record) {
+            Ok(id) if id.run == self.run_id => id,
+            Ok(id) => return self.live.error_with(ErrorKind::Unexpected, format_args!("answer to msg_id {id} of another run")),
+            Err(e @ (DecodeError::WrongType { .. } | DecodeError::ForeignMsgId(_))) => {
+                return self.live.error_with(ErrorKind::Unexpected, format_args!("controller received: {e}"));
+            }
+            Err(e) => return self.live.error_with(ErrorKind::Malformed, format_args!("controller received: {e}")),
+        };
+        // Answers keep their order on one path: anything older still outstanding is lost.
+        while self.outstanding.front().is_some_and(|&(seq, _)| seq < id.seq) {
+            self.outstanding.pop_front();
+            self.live.error(ErrorKind::Lost);
+        }
+        match self.outstanding.front() {
+            Some(&(seq, sent)) if seq == id.seq => {
+                self.outstanding.pop_front();
+                self.live.round_trips.fetch_add(1, Relaxed);
+                if self.clock.measures(now) {
+                    self.measured += 1;
+                    self.latencies.record(now.saturating_duration_since(sent));
+                }
+            }
+            _ => self.live.error_with(ErrorKind::Unexpected, format_args!("answer to msg_id {id}, which is not outstanding")),
+        }
+    }
+
+    /// Gives up on requests older than `timeout`.
+    fn expire(&mut self, timeout: Duration) {
+        let now = Instant::now();
+        while self.outstanding.front().is_some_and(|&(_, sent)| now.saturating_duration_since(sent) >= timeout) {
+            self.outstanding.pop_front();
+            self.live.error(ErrorKind::Timeout);
+        }
+    }
+}
+
+/// The next tick of an open-loop pace; never, in closed loop.
+async fn next_tick(pace: &mut Option<Interval>) {
+    match pace {
+        Some(pace) => _ = pace.tick().await,
+        None => std::future::pending().await,
+    }
+}
