@@ -4,13 +4,14 @@
 //! Tests and benches start a hub in-process through [`start`], with port 0 listeners; the
 //! binary does the same from the command line.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{info, warn};
 
 use crate::admin::{AdminListener, Readiness};
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::mtp::mqtt::MqttListener;
 use crate::mtp::ws::WsListener;
@@ -33,6 +34,11 @@ pub struct RunningHub {
 /// Binds every enabled listener and starts serving.
 pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let router = Router::new(router_limits(&config));
+    let auth = Arc::new(match &config.auth.credentials_file {
+        Some(path) => Authenticator::from_file(path, config.auth.allow_anonymous)?,
+        None if config.auth.allow_anonymous => Authenticator::allow_all(),
+        None => Authenticator::new(Vec::new(), false),
+    });
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     let ready = Readiness::default();
@@ -65,7 +71,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
 
     let mqtt_addr = match config.mqtt.listen.as_addr() {
         Some(addr) => {
-            let mqtt = MqttListener::bind(addr, &config.mqtt, router.clone()).await?;
+            let mqtt = MqttListener::bind(addr, &config.mqtt, router.clone(), auth.clone()).await?;
             let local = mqtt.local_addr()?;
             tracker.spawn(mqtt.run(shutdown.clone(), tracker.clone()));
             let scheme = if config.mqtt.tls.is_some() { "mqtts" } else { "mqtt" };

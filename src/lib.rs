@@ -5,6 +5,7 @@
 //! framing). See README.md § Architecture.
 
 pub mod admin;
+pub mod auth;
 pub mod config;
 pub mod hub;
 pub mod mtp;

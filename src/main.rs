@@ -1,10 +1,13 @@
 //! The `usphub` binary: flags and file → [`usphub::hub::start`] → wait for a signal → shut down.
 
 use clap::Parser;
-use usphub::config::{Cli, Config};
+use usphub::config::{Cli, Command, Config};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Passwd { iterations }) = cli.command {
+        return passwd(iterations);
+    }
     let config = match Config::load(&cli) {
         Ok(c) => c,
         Err(e) => {
@@ -40,4 +43,16 @@ async fn wait_for_signal() -> std::io::Result<()> {
         r = tokio::signal::ctrl_c() => r,
         _ = term.recv() => Ok(()),
     }
+}
+
+/// `usphub passwd`: one password on standard input, its hash on standard output.
+fn passwd(iterations: u32) -> std::process::ExitCode {
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() || line.trim_end_matches(['\r', '\n']).is_empty() {
+        eprintln!("usphub passwd: give the password on standard input");
+        return std::process::ExitCode::from(2);
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    println!("{}", usphub::auth::hash_password(password.as_bytes(), iterations));
+    std::process::ExitCode::SUCCESS
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use super::{Config, Listen};
 
@@ -36,6 +36,19 @@ pub struct Cli {
     /// Admin listener: /healthz, /metrics, /api/v1/endpoints.
     #[arg(long, value_name = "ADDR")]
     pub admin: Option<Listen>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Tools beside running the hub.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Reads a password on standard input and prints its hash for the credentials file.
+    Passwd {
+        /// PBKDF2 iterations: more is slower for attackers and for every fresh connect.
+        #[arg(long, default_value_t = 10_000)]
+        iterations: u32,
+    },
 }
 
 impl Cli {

@@ -3,6 +3,7 @@
 //! Every option has a default, so `usphub` with no arguments runs on loopback. The documented
 //! example is `config/usphub.toml` at the project root; a test keeps it equal to these defaults.
 
+mod auth;
 mod cli;
 mod listen;
 mod mqtt;
@@ -16,7 +17,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use cli::Cli;
+pub use auth::AuthConfig;
+pub use cli::{Cli, Command};
 pub use listen::Listen;
 pub use mqtt::MqttConfig;
 pub use stomp::StompConfig;
@@ -28,6 +30,7 @@ pub use ws::WsConfig;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub log: LogConfig,
+    pub auth: AuthConfig,
     pub router: RouterConfig,
     pub ws: WsConfig,
     pub mqtt: MqttConfig,
@@ -91,6 +94,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             log: LogConfig::default(),
+            auth: AuthConfig::default(),
             router: RouterConfig::default(),
             ws: WsConfig::default(),
             mqtt: MqttConfig::default(),

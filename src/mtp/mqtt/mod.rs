@@ -32,7 +32,7 @@ pub struct MqttListener {
 }
 
 impl MqttListener {
-    pub async fn bind(addr: &str, config: &MqttConfig, router: Router) -> anyhow::Result<Self> {
+    pub async fn bind(addr: &str, config: &MqttConfig, router: Router, auth: Arc<crate::auth::Authenticator>) -> anyhow::Result<Self> {
         let tls = config.tls.as_ref().map(|t| crate::tls::acceptor(t, &[b"mqtt"])).transpose().context("mqtt TLS")?;
         let limits = ListenerLimits { max_connections: config.max_connections, handshake_timeout: config.connect_timeout };
         let listener = Listener::bind("mqtt", addr, tls, limits)
@@ -41,7 +41,7 @@ impl MqttListener {
         let broker = Broker::new(BrokerLimits { max_queued: config.max_queued, max_retained: config.max_retained });
         let settings = MqttSettings::from_config(config);
         let rate = Arc::new(ConnectRate::new(config.connect_rate_per_ip));
-        Ok(Self { listener, shared: Arc::new(Shared { broker, router, settings }), rate })
+        Ok(Self { listener, shared: Arc::new(Shared { broker, auth, router, settings }), rate })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

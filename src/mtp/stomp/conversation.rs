@@ -175,6 +175,17 @@ impl Conversation {
     }
 }
 
+/// The `subscribed_destination` of a STOMPConnect Record. Only Connect Records are decoded in
+/// full; they are a few dozen bytes.
+pub fn announced_destination(record: &[u8]) -> Option<String> {
+    use crate::usp::proto::record::{Record, record::RecordType};
+    use prost::Message as _;
+    match Record::decode(record).ok()?.record_type? {
+        RecordType::StompConnect(connect) => Some(connect.subscribed_destination),
+        _ => None,
+    }
+}
+
 fn required<'f>(frame: &'f Frame, header: &'static str) -> Result<&'f str, Violation> {
     frame.headers.get(header).ok_or(Violation::MissingHeader { command: frame.command, header })
 }

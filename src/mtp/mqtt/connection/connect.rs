@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::{Authenticator, Denied};
 use crate::mtp::mqtt::codec::{ConnAck, Connect, Properties, ProtocolVersion, ReasonCode, UserProperty, Will};
 use crate::mtp::mqtt::settings::MqttSettings;
 use crate::mtp::mqtt::usp;
@@ -34,7 +35,12 @@ pub struct Negotiated {
 }
 
 /// Decides on a CONNECT. `Err` carries the reason code of a refusing CONNACK.
-pub fn negotiate(connect: Connect, settings: &MqttSettings, assign_id: impl FnOnce() -> String) -> Result<Negotiated, ReasonCode> {
+pub fn negotiate(
+    connect: Connect,
+    settings: &MqttSettings,
+    auth: &Authenticator,
+    assign_id: impl FnOnce() -> String,
+) -> Result<Negotiated, ReasonCode> {
     let v5 = connect.protocol_version.is_v5();
     let supplied = connect.client_id.as_str();
     let (client_id, assigned) = if supplied.is_empty() {
@@ -65,6 +71,12 @@ pub fn negotiate(connect: Connect, settings: &MqttSettings, assign_id: impl FnOn
         },
         None => None,
     };
+    // R-MQTT.42: authenticate, and bind the user to the endpoint IDs it may use.
+    let username = connect.username.as_ref().map(|u| u.as_str());
+    auth.check(username, connect.password.as_deref(), eid.as_ref().map(|e| e.as_str())).map_err(|d| match d {
+        Denied::BadCredentials => ReasonCode::BadUserNameOrPassword,
+        Denied::EndpointNotAllowed => ReasonCode::NotAuthorized,
+    })?;
 
     let session_expiry = if v5 {
         Duration::from_secs(u64::from(connect.properties.session_expiry_interval.unwrap_or(0)))
@@ -168,7 +180,7 @@ mod tests {
     fn obuspa_v5_connect_gets_an_assigned_id_and_its_topic() {
         let mut c = connect(ProtocolVersion::V5, "", Some("os::012345-OBUSPA-MQTT"));
         c.properties.request_response_information = Some(true);
-        let n = negotiate(c, &settings(), || "auto-1".into()).unwrap();
+        let n = negotiate(c, &settings(), &Authenticator::allow_all(), || "auto-1".into()).unwrap();
         assert_eq!((&*n.client_id, n.assigned), ("auto-1", true));
         assert_eq!(n.eid.as_ref().unwrap().as_str(), "os::012345-OBUSPA-MQTT");
         let ack = accept(&n, false, &settings());
@@ -180,7 +192,7 @@ mod tests {
 
     #[test]
     fn v311_endpoint_id_is_the_client_id() {
-        let n = negotiate(connect(ProtocolVersion::V3_1_1, "os::012345-OBUSPA-MQTT", None), &settings(), || unreachable!()).unwrap();
+        let n = negotiate(connect(ProtocolVersion::V3_1_1, "os::012345-OBUSPA-MQTT", None), &settings(), &Authenticator::allow_all(), || unreachable!()).unwrap();
         assert_eq!(n.eid.unwrap().as_str(), "os::012345-OBUSPA-MQTT");
         assert_eq!(n.session_expiry, Duration::ZERO);
     }
@@ -189,21 +201,43 @@ mod tests {
     fn refusals_and_plain_clients() {
         let mut c = connect(ProtocolVersion::V3_1_1, "", None);
         c.clean_start = false;
-        assert_eq!(negotiate(c, &settings(), || "x".into()).unwrap_err(), ReasonCode::ClientIdentifierNotValid);
+        assert_eq!(negotiate(c, &settings(), &Authenticator::allow_all(), || "x".into()).unwrap_err(), ReasonCode::ClientIdentifierNotValid);
         let bad = connect(ProtocolVersion::V5, "c", Some("evil/#"));
-        assert_eq!(negotiate(bad, &settings(), || "x".into()).unwrap_err(), ReasonCode::ClientIdentifierNotValid);
-        let plain = negotiate(connect(ProtocolVersion::V5, "sensor 7", None), &settings(), || "x".into()).unwrap();
+        assert_eq!(negotiate(bad, &settings(), &Authenticator::allow_all(), || "x".into()).unwrap_err(), ReasonCode::ClientIdentifierNotValid);
+        let plain = negotiate(connect(ProtocolVersion::V5, "sensor 7", None), &settings(), &Authenticator::allow_all(), || "x".into()).unwrap();
         assert!(plain.eid.is_none(), "a ClientId that is no endpoint ID makes a plain client");
+    }
+
+    #[test]
+    fn users_may_only_claim_their_endpoints() {
+        let hash = crate::auth::hash_password(b"pw", 1000);
+        let user = crate::auth::User {
+            name: "fleet".into(),
+            password: crate::auth::PasswordHash::parse(&hash).unwrap(),
+            endpoints: vec!["os::012345-*".into()],
+        };
+        let auth = Authenticator::new(vec![user], false);
+        let with = |eid: &str, password: &'static [u8]| {
+            let mut c = connect(ProtocolVersion::V5, "c", Some(eid));
+            c.username = Some("fleet".into());
+            c.password = Some(bytes::Bytes::from_static(password));
+            negotiate(c, &settings(), &auth, || "x".into()).map(|n| n.eid.unwrap().to_string())
+        };
+        assert_eq!(with("os::012345-A", b"pw").unwrap(), "os::012345-A");
+        assert_eq!(with("os::999999-A", b"pw").unwrap_err(), ReasonCode::NotAuthorized);
+        assert_eq!(with("os::012345-A", b"no").unwrap_err(), ReasonCode::BadUserNameOrPassword);
+        let anonymous = connect(ProtocolVersion::V5, "c", Some("os::012345-A"));
+        assert_eq!(negotiate(anonymous, &settings(), &auth, || "x".into()).unwrap_err(), ReasonCode::BadUserNameOrPassword);
     }
 
     #[test]
     fn keep_alive_is_capped_and_announced() {
         let mut c = connect(ProtocolVersion::V5, "c", None);
         c.keep_alive = 0;
-        let n = negotiate(c, &settings(), || "x".into()).unwrap();
+        let n = negotiate(c, &settings(), &Authenticator::allow_all(), || "x".into()).unwrap();
         assert_eq!(n.server_keep_alive, Some(600));
         assert_eq!(n.idle_limit, Some(Duration::from_secs(900)));
-        let n = negotiate(connect(ProtocolVersion::V5, "c", None), &settings(), || "x".into()).unwrap();
+        let n = negotiate(connect(ProtocolVersion::V5, "c", None), &settings(), &Authenticator::allow_all(), || "x".into()).unwrap();
         assert_eq!((n.server_keep_alive, n.idle_limit), (None, Some(Duration::from_secs(90))));
     }
 }

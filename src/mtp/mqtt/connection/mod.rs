@@ -31,6 +31,7 @@ use route::Endpoint;
 /// What every connection of the listener shares.
 pub struct Shared {
     pub broker: Broker,
+    pub auth: Arc<crate::auth::Authenticator>,
     pub router: Router,
     pub settings: MqttSettings,
 }
@@ -83,7 +84,7 @@ pub async fn serve(mut stream: Stream, peer: SocketAddr, shared: Arc<Shared>, sh
         Ok(Err(None)) | Err(_) => return,
     };
     let version = connect.protocol_version;
-    let verdict = if allowed { connect::negotiate(*connect, settings, assign_client_id) } else { Err(ReasonCode::ConnectionRateExceeded) };
+    let verdict = if allowed { connect::negotiate(*connect, settings, &shared.auth, assign_client_id) } else { Err(ReasonCode::ConnectionRateExceeded) };
     let negotiated = match verdict {
         Ok(n) => n,
         Err(code) => {
