@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::mtp::mqtt::MqttListener;
 use crate::mtp::ws::WsListener;
 use crate::router::{HoldLimits, QueueLimits, Router, RouterLimits};
+use crate::telemetry::MetricsSources;
 
 /// A running hub.
 pub struct RunningHub {
@@ -42,6 +43,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     let ready = Readiness::default();
+    let sources = MetricsSources::default();
 
     // Admin first, so probes see 503 rather than a refused connection while the rest binds.
     let admin_addr = match config.admin.listen.as_addr() {
@@ -50,7 +52,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
                 .await
                 .with_context(|| format!("binding the admin listener on {addr}"))?;
             let local = admin.local_addr()?;
-            tracker.spawn(admin.run(router.clone(), ready.clone(), shutdown.clone(), tracker.clone()));
+            tracker.spawn(admin.run(router.clone(), sources.clone(), ready.clone(), shutdown.clone(), tracker.clone()));
             info!(addr = %local, "admin listening (/healthz, /metrics, /api/v1/endpoints)");
             Some(local)
         }
@@ -73,6 +75,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         Some(addr) => {
             let mqtt = MqttListener::bind(addr, &config.mqtt, router.clone(), auth.clone()).await?;
             let local = mqtt.local_addr()?;
+            sources.add(mqtt.shared());
             tracker.spawn(mqtt.run(shutdown.clone(), tracker.clone()));
             let scheme = if config.mqtt.tls.is_some() { "mqtts" } else { "mqtt" };
             info!(addr = %local, "mqtt listening on {scheme}://{local}");

@@ -17,3 +17,25 @@ pub fn init(config: &LogConfig) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
+
+/// Something with counters to show on `/metrics`, beyond the router's: an MTP's own state
+/// (MQTT sessions, subscriptions, retained messages). Implementors write Prometheus text.
+pub trait MetricsSource: Send + Sync {
+    fn render(&self, out: &mut String);
+}
+
+/// The sources the admin listener renders, filled in as listeners start.
+#[derive(Clone, Default)]
+pub struct MetricsSources(std::sync::Arc<std::sync::RwLock<Vec<std::sync::Arc<dyn MetricsSource>>>>);
+
+impl MetricsSources {
+    pub fn add(&self, source: std::sync::Arc<dyn MetricsSource>) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).push(source);
+    }
+
+    pub fn render(&self, out: &mut String) {
+        for source in self.0.read().unwrap_or_else(|e| e.into_inner()).iter() {
+            source.render(out);
+        }
+    }
+}

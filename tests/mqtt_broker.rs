@@ -107,6 +107,9 @@ async fn wildcards_and_plain_payloads() {
     let second = sub.next_publish().await;
     assert_eq!(second.topic, "alarms/a/b/c");
     sub.quiet().await;
+    assert_eq!(metric(&hub, "usphub_mqtt_subscriptions").await, 2.0);
+    assert_eq!(metric(&hub, "usphub_mqtt_sessions").await, 2.0);
+    assert_eq!(metric(&hub, "usphub_mqtt_published_total").await, 3.0);
     hub.shutdown().await;
 }
 

@@ -21,6 +21,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::debug;
 
 use crate::router::Router;
+use crate::telemetry::MetricsSources;
 
 /// Set once every listener is bound; `/healthz` answers 503 until then.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +50,14 @@ impl AdminListener {
         self.tcp.local_addr()
     }
 
-    pub async fn run(self, router: Router, ready: Readiness, shutdown: CancellationToken, tracker: TaskTracker) {
+    pub async fn run(
+        self,
+        router: Router,
+        sources: MetricsSources,
+        ready: Readiness,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+    ) {
         loop {
             let (tcp, _) = tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -58,10 +66,10 @@ impl AdminListener {
                     Err(_) => continue,
                 },
             };
-            let (router, ready, shutdown) = (router.clone(), ready.clone(), shutdown.clone());
+            let (router, sources, ready, shutdown) = (router.clone(), sources.clone(), ready.clone(), shutdown.clone());
             tracker.spawn(async move {
                 let service = service_fn(move |req| {
-                    let resp = respond(&req, &router, &ready);
+                    let resp = respond(&req, &router, &sources, &ready);
                     async move { Ok::<_, Infallible>(resp) }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
@@ -78,7 +86,7 @@ impl AdminListener {
     }
 }
 
-fn respond<B>(req: &Request<B>, router: &Router, ready: &Readiness) -> Response<Full<Bytes>> {
+fn respond<B>(req: &Request<B>, router: &Router, sources: &MetricsSources, ready: &Readiness) -> Response<Full<Bytes>> {
     if req.method() != Method::GET {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n".into());
     }
@@ -86,7 +94,9 @@ fn respond<B>(req: &Request<B>, router: &Router, ready: &Readiness) -> Response<
         "/healthz" if ready.is_ready() => text(StatusCode::OK, "ok\n".into()),
         "/healthz" => text(StatusCode::SERVICE_UNAVAILABLE, "starting\n".into()),
         "/metrics" => {
-            let mut resp = text(StatusCode::OK, prometheus::render(router));
+            let mut body = prometheus::render(router);
+            sources.render(&mut body);
+            let mut resp = text(StatusCode::OK, body);
             resp.headers_mut()
                 .insert(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8".parse().unwrap());
             resp

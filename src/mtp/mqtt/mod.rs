@@ -9,6 +9,7 @@
 pub mod broker;
 pub mod codec;
 pub mod connection;
+mod metrics;
 pub mod settings;
 pub mod usp;
 

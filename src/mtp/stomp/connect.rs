@@ -43,7 +43,7 @@ pub struct Accepted {
 }
 
 /// Why a client is refused; the text is the ERROR frame's `message` (R-STOMP.7).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("expected a STOMP or CONNECT frame, got {0}")]
     NotConnect(Command),
