@@ -4,7 +4,7 @@
 //! Tests and benches start a hub in-process through [`start`], with port 0 listeners; the
 //! binary does the same from the command line.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -14,6 +14,8 @@ use crate::admin::{AdminListener, Readiness};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::mtp::mqtt::MqttListener;
+use crate::mtp::stomp::StompListener;
+use crate::mtp::uds::UdsListener;
 use crate::mtp::ws::WsListener;
 use crate::router::{HoldLimits, QueueLimits, Router, RouterLimits};
 use crate::telemetry::MetricsSources;
@@ -25,6 +27,10 @@ pub struct RunningHub {
     pub ws_addr: Option<SocketAddr>,
     /// Where the MQTT listener is bound, if enabled.
     pub mqtt_addr: Option<SocketAddr>,
+    /// Where the STOMP listener is bound, if enabled.
+    pub stomp_addr: Option<SocketAddr>,
+    /// The Unix domain socket's path, if enabled.
+    pub uds_path: Option<PathBuf>,
     /// Where the admin listener is bound, if enabled.
     pub admin_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
@@ -59,9 +65,26 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         None => None,
     };
 
+    let mut mqtt_shared = None;
+    let mqtt_addr = match config.mqtt.listen.as_addr() {
+        Some(addr) => {
+            let mqtt = MqttListener::bind(addr, &config.mqtt, router.clone(), auth.clone()).await?;
+            let local = mqtt.local_addr()?;
+            sources.add(mqtt.shared());
+            mqtt_shared = Some(mqtt.shared());
+            tracker.spawn(mqtt.run(shutdown.clone(), tracker.clone()));
+            let scheme = if config.mqtt.tls.is_some() { "mqtts" } else { "mqtt" };
+            info!(addr = %local, "mqtt listening on {scheme}://{local}");
+            Some(local)
+        }
+        None => None,
+    };
+
     let ws_addr = match config.ws.listen.as_addr() {
         Some(addr) => {
-            let ws = WsListener::bind(addr, &config.ws).await?;
+            // MQTT over WebSocket rides on this listener when the broker runs.
+            let mqtt_over_ws = mqtt_shared.clone().zip(config.mqtt.ws_path.clone());
+            let ws = WsListener::bind(addr, &config.ws, mqtt_over_ws).await?;
             let local = ws.local_addr()?;
             tracker.spawn(ws.run(router.clone(), shutdown.clone(), tracker.clone()));
             let scheme = if config.ws.tls.is_some() { "wss" } else { "ws" };
@@ -71,31 +94,45 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         None => None,
     };
 
-    let mqtt_addr = match config.mqtt.listen.as_addr() {
+    let stomp_addr = match config.stomp.listen.as_addr() {
         Some(addr) => {
-            let mqtt = MqttListener::bind(addr, &config.mqtt, router.clone(), auth.clone()).await?;
-            let local = mqtt.local_addr()?;
-            sources.add(mqtt.shared());
-            tracker.spawn(mqtt.run(shutdown.clone(), tracker.clone()));
-            let scheme = if config.mqtt.tls.is_some() { "mqtts" } else { "mqtt" };
-            info!(addr = %local, "mqtt listening on {scheme}://{local}");
+            let stomp = StompListener::bind(addr, &config.stomp, auth.clone()).await?;
+            let local = stomp.local_addr()?;
+            tracker.spawn(stomp.run(router.clone(), shutdown.clone(), tracker.clone()));
+            let tls = if config.stomp.tls.is_some() { " (TLS)" } else { "" };
+            info!(addr = %local, "stomp listening on {local}{tls}");
             Some(local)
         }
         None => None,
     };
 
-    for (name, listen) in [("stomp", &config.stomp.listen), ("cwmp", &config.cwmp.listen)] {
-        if let Some(addr) = listen.as_addr() {
-            warn!(listener = name, %addr, "configured, but this build does not serve that MTP yet; not listening");
+    let uds_path = match &config.uds.path {
+        Some(path) => {
+            let uds = UdsListener::bind(path, &config.uds)?;
+            tracker.spawn(uds.run(router.clone(), shutdown.clone(), tracker.clone()));
+            info!(path = %path.display(), "uds listening");
+            Some(path.clone())
         }
-    }
-    if let Some(path) = &config.uds.path {
-        warn!(listener = "uds", path = %path.display(), "configured, but this build does not serve that MTP yet; not listening");
+        None => None,
+    };
+
+    if let Some(addr) = config.cwmp.listen.as_addr() {
+        warn!(listener = "cwmp", %addr, "configured, but this build does not serve that MTP yet; not listening");
     }
 
     tracker.spawn(sweep_hold(router.clone(), shutdown.clone()));
     ready.set_ready();
-    Ok(RunningHub { router, ws_addr, mqtt_addr, admin_addr, shutdown, tracker, grace: config.shutdown_grace })
+    Ok(RunningHub {
+        router,
+        ws_addr,
+        mqtt_addr,
+        stomp_addr,
+        uds_path,
+        admin_addr,
+        shutdown,
+        tracker,
+        grace: config.shutdown_grace,
+    })
 }
 
 impl RunningHub {

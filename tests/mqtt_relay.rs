@@ -307,3 +307,53 @@ async fn forged_from_id_disconnects_with_not_authorized() {
     assert_eq!(metric(&hub, "usphub_records_dropped_total{reason=\"forged_from_id\"}").await, 1.0);
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn mqtt_over_websocket_shares_the_ws_port() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let hub = hub_with_mqtt(|_| {}).await;
+    let ws_addr = hub.ws_addr.unwrap();
+    let mut req = format!("ws://{ws_addr}/mqtt").into_client_request().unwrap();
+    req.headers_mut().insert("Sec-WebSocket-Protocol", "mqtt".parse().unwrap());
+    let tcp = TcpStream::connect(ws_addr).await.unwrap();
+    let (mut mqtt_ws, resp) = tokio_tungstenite::client_async(req, tcp).await.unwrap();
+    assert_eq!(resp.headers()["Sec-WebSocket-Protocol"], "mqtt");
+
+    // CONNECT 5.0 as endpoint AGENT, then SUBSCRIBE to its topic, each in its own message.
+    let mut user_property = vec![0x26];
+    user_property.extend(mqtt_string(b"usp-endpoint-id"));
+    user_property.extend(mqtt_string(AGENT.as_bytes()));
+    let mut connect_packet = mqtt_string(b"MQTT");
+    connect_packet.extend_from_slice(&[5, 0x02, 0, 60, user_property.len() as u8]);
+    connect_packet.extend(user_property);
+    connect_packet.extend(mqtt_string(b"ws-agent"));
+    mqtt_ws.send(Message::Binary(packet(0x10, &connect_packet).into())).await.unwrap();
+    let mut subscribe = vec![0, 1, 0];
+    subscribe.extend(mqtt_string(format!("usp/v1/{AGENT}").as_bytes()));
+    subscribe.push(1);
+    mqtt_ws.send(Message::Binary(packet(0x82, &subscribe).into())).await.unwrap();
+
+    // Collect MQTT bytes until CONNACK and SUBACK have both arrived.
+    let mut stream = Vec::new();
+    let mut next_bytes = async |stream: &mut Vec<u8>| {
+        match tokio::time::timeout(PATIENCE, mqtt_ws.next()).await.unwrap().unwrap().unwrap() {
+            Message::Binary(b) => stream.extend_from_slice(&b),
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    while !(stream.first() == Some(&0x20) && stream.contains(&0x90)) {
+        next_bytes(&mut stream).await;
+    }
+    stream.clear();
+
+    let mut controller = connect(ws_addr, CONTROLLER).await;
+    let request = record(CONTROLLER, AGENT, &get("over-ws", &["Device."]));
+    controller.send(request.clone()).await;
+    while !stream.ends_with(&request) {
+        next_bytes(&mut stream).await;
+    }
+    assert_eq!(stream[0] & 0xF0, 0x30, "a PUBLISH carrying the Record");
+    hub.shutdown().await;
+}

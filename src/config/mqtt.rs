@@ -10,6 +10,9 @@ use super::{Listen, TlsConfig};
 #[serde(default, deny_unknown_fields)]
 pub struct MqttConfig {
     pub listen: Listen,
+    /// Path on the `[ws]` listener where MQTT over WebSocket is served (subprotocol `mqtt`);
+    /// unset: not served. Needs the MQTT listener on.
+    pub ws_path: Option<String>,
     /// Endpoint topics are `<topic_prefix>/<endpoint id>` (CONNACK `subscribe-topic`).
     pub topic_prefix: String,
     /// QoS of the Records the hub publishes to MQTT endpoints.
@@ -51,6 +54,7 @@ impl Default for MqttConfig {
     fn default() -> Self {
         Self {
             listen: Listen::addr("127.0.0.1:1883"),
+            ws_path: Some("/mqtt".into()),
             topic_prefix: "usp/v1".into(),
             usp_qos: 1,
             max_packet_size: (5 << 20) + (64 << 10),

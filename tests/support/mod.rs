@@ -196,3 +196,6 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+pub mod stomp;
+pub mod uds;

@@ -29,7 +29,6 @@ use settings::MqttSettings;
 pub struct MqttListener {
     listener: Listener,
     shared: Arc<Shared>,
-    rate: Arc<ConnectRate>,
 }
 
 impl MqttListener {
@@ -41,8 +40,8 @@ impl MqttListener {
             .with_context(|| format!("binding the MQTT listener on {addr}"))?;
         let broker = Broker::new(BrokerLimits { max_queued: config.max_queued, max_retained: config.max_retained });
         let settings = MqttSettings::from_config(config);
-        let rate = Arc::new(ConnectRate::new(config.connect_rate_per_ip));
-        Ok(Self { listener, shared: Arc::new(Shared { broker, auth, router, settings }), rate })
+        let rate = ConnectRate::new(config.connect_rate_per_ip);
+        Ok(Self { listener, shared: Arc::new(Shared { broker, rate, auth, router, settings }) })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -56,10 +55,10 @@ impl MqttListener {
 
     pub async fn run(self, shutdown: CancellationToken, tracker: TaskTracker) {
         tracker.spawn(expire_sessions(self.shared.clone(), shutdown.clone()));
-        let (shared, rate, conn_shutdown) = (self.shared, self.rate, shutdown.clone());
+        let (shared, conn_shutdown) = (self.shared, shutdown.clone());
         self.listener
             .run(shutdown, tracker, move |stream, peer| {
-                let allowed = rate.allow(peer.ip(), std::time::Instant::now());
+                let allowed = shared.rate.allow(peer.ip(), std::time::Instant::now());
                 connection::serve(stream, peer, shared.clone(), conn_shutdown.clone(), allowed)
             })
             .await;

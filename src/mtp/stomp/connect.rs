@@ -4,12 +4,13 @@
 //! What is checked, in order: the command (R-STOMP.2 says `STOMP`; `CONNECT` is accepted too,
 //! as STOMP 1.2 requires of servers), `accept-version` (1.2 only), `host` against the configured
 //! virtual host (R-STOMP.5), `endpoint-id` (R-STOMP.4), `heart-beat` (R-STOMP.8–11), and finally
-//! the [`Authenticator`].
+//! `login`/`passcode` and the endpoint ID against the hub's [`Authenticator`] (R-STOMP.34/35),
+//! the same credentials file and anonymous policy as MQTT (`[auth]`).
 
 use std::borrow::Cow;
 
-use super::auth::{Authenticator, Credentials, Denied};
 use super::codec::{Command, Frame, HeartBeat, HeartBeatError, HeartBeatIntervals, negotiate};
+use crate::auth::{Authenticator, Denied};
 use crate::usp::{EndpointId, EndpointIdError};
 
 /// The only protocol version served (TR-369 §STOMP is STOMP 1.2 only).
@@ -61,6 +62,8 @@ pub enum Refusal {
     BadHeartBeat(#[from] HeartBeatError),
     #[error("access denied: {0}")]
     Denied(#[from] Denied),
+    #[error("server shutting down")]
+    ShuttingDown,
 }
 
 impl Refusal {
@@ -76,7 +79,9 @@ impl Refusal {
 }
 
 /// Judges the first frame of a connection.
-pub fn accept(frame: &Frame, policy: &ConnectPolicy, auth: &dyn Authenticator) -> Result<Accepted, Refusal> {
+/// Verifying a password may take milliseconds (PBKDF2): call this off the I/O threads when the
+/// frame carries a `login`.
+pub fn accept(frame: &Frame, policy: &ConnectPolicy, auth: &Authenticator) -> Result<Accepted, Refusal> {
     if !matches!(frame.command, Command::Stomp | Command::Connect) {
         return Err(Refusal::NotConnect(frame.command));
     }
@@ -94,8 +99,12 @@ pub fn accept(frame: &Frame, policy: &ConnectPolicy, auth: &dyn Authenticator) -
     }
     let eid = endpoint_id(frame)?;
     let client_heartbeat = headers.get("heart-beat").map(HeartBeat::parse).transpose()?.unwrap_or(HeartBeat::OFF);
-    let credentials = Credentials { login: headers.get("login"), passcode: headers.get("passcode"), eid: &eid };
-    auth.authorize(credentials)?;
+    // An open hub (no users, anonymous clients allowed) lets everyone in, credentials or not:
+    // OB-USP-Agent sends login/passcode whenever they are configured on it (R-STOMP.3).
+    if !auth.is_open() {
+        let passcode = headers.get("passcode").map(str::as_bytes);
+        auth.check(headers.get("login"), passcode, Some(eid.as_str()))?;
+    }
     Ok(Accepted {
         destination: policy.destination_of(eid.as_str()),
         heartbeats: negotiate(client_heartbeat, policy.heartbeat),
@@ -152,7 +161,12 @@ pub fn connected_frame(accepted: &Accepted) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mtp::stomp::auth::AllowAll;
+    use crate::auth::{PasswordHash, User, hash_password};
+
+    /// The default policy: anonymous clients may connect as the endpoint they claim.
+    fn open() -> Authenticator {
+        Authenticator::allow_all()
+    }
 
     fn policy(virtual_host: Option<&str>) -> ConnectPolicy {
         ConnectPolicy {
@@ -181,7 +195,7 @@ mod tests {
             ("login", "agent"),
             ("passcode", "secret"),
         ]);
-        let accepted = accept(&frame, &policy(None), &AllowAll).unwrap();
+        let accepted = accept(&frame, &policy(None), &open()).unwrap();
         assert_eq!(accepted.eid.as_str(), "os::012345-OBUSPA-STOMP");
         assert_eq!(accepted.destination, "/usp/v1/os::012345-OBUSPA-STOMP");
         assert_eq!(accepted.heartbeats.client_to_server_ms, 30_000);
@@ -199,57 +213,57 @@ mod tests {
         for raw in ["os\\c\\c012345-X", "os::012345-X"] {
             let mut frame = stomp(&[("accept-version", "1.1,1.2"), ("endpoint-id", raw)]);
             frame.command = Command::Connect;
-            assert_eq!(accept(&frame, &policy(None), &AllowAll).unwrap().eid.as_str(), "os::012345-X");
+            assert_eq!(accept(&frame, &policy(None), &open()).unwrap().eid.as_str(), "os::012345-X");
         }
         let mut frame = stomp(&[("accept-version", "1.2"), ("endpoint-id", "os\\t")]);
         frame.command = Command::Connect;
-        assert!(matches!(accept(&frame, &policy(None), &AllowAll), Err(Refusal::BadEndpointIdEscape { .. })));
+        assert!(matches!(accept(&frame, &policy(None), &open()), Err(Refusal::BadEndpointIdEscape { .. })));
     }
 
     #[test]
     fn refusals() {
         let p = policy(Some("usp"));
         let ok = [("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "self::c")];
-        assert!(accept(&stomp(&ok), &p, &AllowAll).is_ok());
+        assert!(accept(&stomp(&ok), &p, &open()).is_ok());
 
         let mut send = stomp(&ok);
         send.command = Command::Send;
-        assert_eq!(accept(&send, &p, &AllowAll), Err(Refusal::NotConnect(Command::Send)));
+        assert_eq!(accept(&send, &p, &open()), Err(Refusal::NotConnect(Command::Send)));
 
-        let old = accept(&stomp(&[("accept-version", "1.0,1.1"), ("host", "usp"), ("endpoint-id", "self::c")]), &p, &AllowAll);
+        let old = accept(&stomp(&[("accept-version", "1.0,1.1"), ("host", "usp"), ("endpoint-id", "self::c")]), &p, &open());
         let refusal = old.unwrap_err();
         assert!(matches!(refusal, Refusal::UnsupportedVersion { .. }));
         assert_eq!(refusal.error_frame().headers.get("version"), Some("1.2"));
-        let v10 = accept(&stomp(&[("host", "usp"), ("endpoint-id", "self::c")]), &p, &AllowAll);
+        let v10 = accept(&stomp(&[("host", "usp"), ("endpoint-id", "self::c")]), &p, &open());
         assert!(matches!(v10, Err(Refusal::UnsupportedVersion { .. })));
 
-        let wrong_host = accept(&stomp(&[("accept-version", "1.2"), ("host", "other"), ("endpoint-id", "self::c")]), &p, &AllowAll);
+        let wrong_host = accept(&stomp(&[("accept-version", "1.2"), ("host", "other"), ("endpoint-id", "self::c")]), &p, &open());
         assert!(matches!(wrong_host, Err(Refusal::WrongHost { .. })));
         // Without a configured virtual host any host, or none, is fine.
-        assert!(accept(&stomp(&[("accept-version", "1.2"), ("endpoint-id", "self::c")]), &policy(None), &AllowAll).is_ok());
+        assert!(accept(&stomp(&[("accept-version", "1.2"), ("endpoint-id", "self::c")]), &policy(None), &open()).is_ok());
 
-        let no_eid = accept(&stomp(&[("accept-version", "1.2"), ("host", "usp")]), &p, &AllowAll);
+        let no_eid = accept(&stomp(&[("accept-version", "1.2"), ("host", "usp")]), &p, &open());
         assert_eq!(no_eid, Err(Refusal::MissingEndpointId));
-        let bad_eid = accept(&stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "a b")]), &p, &AllowAll);
+        let bad_eid = accept(&stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "a b")]), &p, &open());
         assert!(matches!(bad_eid, Err(Refusal::BadEndpointId(_))));
         let bad_hb =
-            accept(&stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "self::c"), ("heart-beat", "x")]), &p, &AllowAll);
+            accept(&stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "self::c"), ("heart-beat", "x")]), &p, &open());
         assert!(matches!(bad_hb, Err(Refusal::BadHeartBeat(_))));
     }
 
     #[test]
-    fn the_authenticator_has_the_last_word() {
-        struct OnlyAlice;
-        impl Authenticator for OnlyAlice {
-            fn authorize(&self, c: Credentials<'_>) -> Result<(), Denied> {
-                match (c.login, c.passcode) {
-                    (Some("alice"), Some("pw")) => Ok(()),
-                    _ => Err(Denied("bad credentials".into())),
-                }
-            }
-        }
-        let frame = |login| stomp(&[("accept-version", "1.2"), ("endpoint-id", "self::c"), ("login", login), ("passcode", "pw")]);
-        assert!(accept(&frame("alice"), &policy(None), &OnlyAlice).is_ok());
-        assert!(matches!(accept(&frame("bob"), &policy(None), &OnlyAlice), Err(Refusal::Denied(_))));
+    fn login_passcode_and_endpoint_id_are_checked() {
+        let alice = User {
+            name: "alice".into(),
+            password: PasswordHash::parse(&hash_password(b"pw", 1000)).unwrap(),
+            endpoints: vec!["self::c".into()],
+        };
+        let auth = Authenticator::new(vec![alice], false);
+        let frame = |login, eid| stomp(&[("accept-version", "1.2"), ("endpoint-id", eid), ("login", login), ("passcode", "pw")]);
+        assert!(accept(&frame("alice", "self::c"), &policy(None), &auth).is_ok());
+        assert_eq!(accept(&frame("bob", "self::c"), &policy(None), &auth), Err(Refusal::Denied(Denied::BadCredentials)));
+        assert_eq!(accept(&frame("alice", "self::d"), &policy(None), &auth), Err(Refusal::Denied(Denied::EndpointNotAllowed)));
+        let anonymous = stomp(&[("accept-version", "1.2"), ("endpoint-id", "self::c")]);
+        assert!(matches!(accept(&anonymous, &policy(None), &auth), Err(Refusal::Denied(_))));
     }
 }

@@ -2,7 +2,6 @@
 //! controllers connect to as clients (R-STOMP.33).
 //!
 //! - [`codec`]: the STOMP 1.2 frame codec over `bytes`, with limits, and heart-beat negotiation.
-//! - [`auth`]: the seam where client authentication plugs in (today: everyone is let in).
 //! - [`connect`]: judging STOMP/CONNECT and writing CONNECTED, as pure functions.
 //! - [`conversation`]: what a connected client may do (SUBSCRIBE, SEND, …), as pure rules.
 //! - [`message`]: MESSAGE heads written without copying the Record.
@@ -10,7 +9,6 @@
 //! - [`session`]: one connection's loop (Records, heart-beats, ERROR and close).
 //! - this file: the listener that ties them to the router.
 
-pub mod auth;
 pub mod codec;
 pub mod conn;
 pub mod connect;
@@ -25,11 +23,11 @@ use tokio::time::timeout;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{debug, info};
 
+use crate::auth::Authenticator;
 use crate::config::StompConfig;
 use crate::net::{Listener, ListenerLimits, Stream};
 use crate::router::Router;
 use crate::usp::Mtp;
-use auth::{AllowAll, Authenticator};
 use codec::{DecoderLimits, HeartBeat};
 use conn::{Conn, ReadError, describe};
 use connect::ConnectPolicy;
@@ -39,7 +37,7 @@ use session::SessionParams;
 /// Settings shared by every connection of the listener.
 struct Settings {
     policy: ConnectPolicy,
-    auth: Arc<dyn Authenticator>,
+    auth: Arc<Authenticator>,
     limits: DecoderLimits,
     grace_factor: f64,
     handshake_timeout: Duration,
@@ -53,7 +51,8 @@ pub struct StompListener {
 }
 
 impl StompListener {
-    pub async fn bind(addr: &str, config: &StompConfig) -> anyhow::Result<Self> {
+    /// `auth` is the hub's authentication policy, shared with MQTT (`[auth]`, R-STOMP.34/35).
+    pub async fn bind(addr: &str, config: &StompConfig, auth: Arc<Authenticator>) -> anyhow::Result<Self> {
         let tls = config.tls.as_ref().map(|t| crate::tls::acceptor(t, &[])).transpose().context("stomp TLS")?;
         let limits = ListenerLimits {
             max_connections: config.max_connections,
@@ -71,7 +70,7 @@ impl StompListener {
                     wants_receive_ms: millis(config.heartbeat_receive),
                 },
             },
-            auth: Arc::new(AllowAll),
+            auth,
             limits: DecoderLimits {
                 max_frame_size: config.max_frame_size,
                 max_headers: config.max_headers,
@@ -83,12 +82,6 @@ impl StompListener {
             write_timeout: config.write_timeout,
         };
         Ok(Self { listener, settings })
-    }
-
-    /// Replaces the default [`AllowAll`] policy for who may connect.
-    pub fn with_authenticator(mut self, auth: Arc<dyn Authenticator>) -> Self {
-        self.settings.auth = auth;
-        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -137,7 +130,7 @@ async fn serve(stream: Stream, peer: SocketAddr, router: Router, settings: Arc<S
             return;
         }
     };
-    let accepted = match connect::accept(&frame, &settings.policy, settings.auth.as_ref()) {
+    let accepted = match accept(frame, &settings).await {
         Ok(accepted) => accepted,
         Err(refusal) => {
             info!(%peer, %refusal, "stomp connection refused");
@@ -160,4 +153,18 @@ async fn serve(stream: Stream, peer: SocketAddr, router: Router, settings: Arc<S
     };
     session::run(conn, session, Conversation::new(accepted.destination), params, shutdown).await;
     info!(%eid, %peer, "stomp endpoint disconnected");
+}
+
+/// Judges the opening frame. A `login` means a password check, which may cost milliseconds of
+/// PBKDF2 the first time: that runs on the blocking pool, not on the connection threads.
+async fn accept(frame: codec::Frame, settings: &Arc<Settings>) -> Result<connect::Accepted, connect::Refusal> {
+    if settings.auth.is_open() || frame.headers.get("login").is_none() {
+        return connect::accept(&frame, &settings.policy, &settings.auth);
+    }
+    let settings = settings.clone();
+    match tokio::task::spawn_blocking(move || connect::accept(&frame, &settings.policy, &settings.auth)).await {
+        Ok(judged) => judged,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(connect::Refusal::ShuttingDown),
+    }
 }

@@ -34,18 +34,17 @@ pub struct SocketFile {
 impl SocketFile {
     /// Binds a listener at `path` with permission bits `mode`, after clearing a stale file.
     pub fn bind(path: &Path, mode: u32) -> Result<(UnixListener, SocketFile), SocketFileError> {
-        let io_err = |path: &Path| move |source| SocketFileError::Io { path: path.to_owned(), source };
         clear_stale(path)?;
         let temporary = temporary_name(path);
         let _ = fs::remove_file(&temporary);
-        let listener = UnixListener::bind(&temporary).map_err(io_err(&temporary))?;
+        let listener = UnixListener::bind(&temporary).map_err(|e| io_error(&temporary, e))?;
         let placed = fs::set_permissions(&temporary, Permissions::from_mode(mode))
             .and_then(|()| fs::rename(&temporary, path));
         if let Err(source) = placed {
             let _ = fs::remove_file(&temporary);
-            return Err(SocketFileError::Io { path: path.to_owned(), source });
+            return Err(io_error(path, source));
         }
-        let meta = fs::symlink_metadata(path).map_err(io_err(path))?;
+        let meta = fs::symlink_metadata(path).map_err(|e| io_error(path, e))?;
         Ok((listener, SocketFile { path: path.to_owned(), identity: (meta.dev(), meta.ino()) }))
     }
 
@@ -71,7 +70,7 @@ fn clear_stale(path: &Path) -> Result<(), SocketFileError> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(SocketFileError::Io { path: path.to_owned(), source }),
+        Err(e) => return Err(io_error(path, e)),
     };
     if !meta.file_type().is_socket() {
         return Err(SocketFileError::NotASocket(path.to_owned()));
@@ -81,14 +80,16 @@ fn clear_stale(path: &Path) -> Result<(), SocketFileError> {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
             info!(path = %path.display(), "removing a stale socket file");
             match fs::remove_file(path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                    Err(SocketFileError::Io { path: path.to_owned(), source: e })
-                }
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error(path, e)),
                 _ => Ok(()),
             }
         }
-        Err(source) => Err(SocketFileError::Io { path: path.to_owned(), source }),
+        Err(e) => Err(io_error(path, e)),
     }
+}
+
+fn io_error(path: &Path, source: io::Error) -> SocketFileError {
+    SocketFileError::Io { path: path.to_owned(), source }
 }
 
 /// A short sibling name: socket paths are limited to 107 bytes.

@@ -35,6 +35,36 @@ const EXTENSION: &str = "bbf-usp-protocol";
 pub struct HandshakePolicy {
     pub path: String,
     pub server_eid: Option<String>,
+    /// Where MQTT over WebSocket is served, if it is.
+    pub mqtt_path: Option<String>,
+}
+
+/// Subprotocols of MQTT over WebSocket: `mqtt` (3.1.1 and 5.0, §6) and the older `mqttv3.1`.
+const MQTT_SUBPROTOCOLS: [&str; 2] = ["mqtt", "mqttv3.1"];
+
+/// Whether `req` asks for the MQTT-over-WebSocket resource.
+pub fn is_mqtt<B>(req: &Request<B>, policy: &HandshakePolicy) -> bool {
+    policy.mqtt_path.as_deref() == Some(req.uri().path())
+}
+
+/// The MQTT subprotocol to answer with [MQTT-6.0.0-3/4].
+pub fn negotiate_mqtt<B>(req: &Request<B>) -> Result<&'static str, Refusal> {
+    let offered: Vec<&str> = req
+        .headers()
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    MQTT_SUBPROTOCOLS.into_iter().find(|p| offered.contains(p)).ok_or(Refusal::NoMqttSubprotocol)
+}
+
+/// The 101 for MQTT over WebSocket.
+pub fn switching_to_mqtt(accept: &str, subprotocol: &str) -> String {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {subprotocol}\r\n\r\n"
+    )
 }
 
 /// An accepted handshake.
@@ -64,6 +94,8 @@ pub enum Refusal {
     WrongPath(String),
     #[error("the request must offer the WebSocket subprotocol v1.usp")]
     NoSubprotocol,
+    #[error("MQTT over WebSocket needs the subprotocol mqtt")]
+    NoMqttSubprotocol,
     #[error("no endpoint ID: send ?eid=<endpoint id> (or the bbf-usp-protocol extension)")]
     NoEndpointId,
     #[error("the eid query parameter is not valid percent-encoded UTF-8")]
@@ -249,7 +281,7 @@ mod tests {
     use super::*;
 
     fn policy(server_eid: Option<&str>) -> HandshakePolicy {
-        HandshakePolicy { path: "/usp".into(), server_eid: server_eid.map(Into::into) }
+        HandshakePolicy { path: "/usp".into(), server_eid: server_eid.map(Into::into), mqtt_path: Some("/mqtt".into()) }
     }
 
     fn request(uri: &str, protocol: Option<&str>, ext: Option<&str>) -> Request<()> {
@@ -326,6 +358,17 @@ mod tests {
         ("Sec-WebSocket-Version", "13"),
         ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
     ];
+
+    #[test]
+    fn mqtt_subprotocols() {
+        let p = policy(None);
+        let req = request("/mqtt", Some("mqttv3.1, mqtt"), None);
+        assert!(is_mqtt(&req, &p));
+        assert_eq!(negotiate_mqtt(&req), Ok("mqtt"));
+        assert_eq!(negotiate_mqtt(&request("/mqtt", Some("mqttv3.1"), None)), Ok("mqttv3.1"));
+        assert_eq!(negotiate_mqtt(&request("/mqtt", Some("v1.usp"), None)), Err(Refusal::NoMqttSubprotocol));
+        assert!(!is_mqtt(&request("/usp", Some("mqtt"), None), &p));
+    }
 
     #[test]
     fn upgrade_requests_are_checked() {

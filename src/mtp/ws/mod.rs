@@ -6,6 +6,7 @@
 //! - [`session`]: one connection's loop (Records, pings, idle timeout, close codes).
 //! - this file: the listener that ties them to the router.
 
+pub mod bytestream;
 pub mod handshake;
 pub mod session;
 pub mod upgrade;
@@ -23,6 +24,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{debug, info};
 
 use crate::config::WsConfig;
+use crate::mtp::mqtt::connection::Shared as MqttShared;
 use crate::net::{Listener, ListenerLimits, Stream};
 use crate::router::Router;
 use crate::usp::Mtp;
@@ -30,9 +32,10 @@ use handshake::{HandshakePolicy, Negotiated, Refusal};
 use session::SessionTimers;
 
 /// Settings shared by every connection of the listener.
-#[derive(Debug)]
 struct Settings {
     policy: HandshakePolicy,
+    /// The broker behind MQTT over WebSocket, when the MQTT MTP runs.
+    mqtt: Option<Arc<MqttShared>>,
     websocket: WebSocketConfig,
     timers: SessionTimers,
     handshake_timeout: Duration,
@@ -45,7 +48,9 @@ pub struct WsListener {
 }
 
 impl WsListener {
-    pub async fn bind(addr: &str, config: &WsConfig) -> anyhow::Result<Self> {
+    /// Binds the listener; with `mqtt` (the broker and the path to serve it on), MQTT over
+    /// WebSocket is served beside USP.
+    pub async fn bind(addr: &str, config: &WsConfig, mqtt: Option<(Arc<MqttShared>, String)>) -> anyhow::Result<Self> {
         let tls = config
             .tls
             .as_ref()
@@ -66,7 +71,12 @@ impl WsListener {
             .read_buffer_size(8 * 1024)
             .write_buffer_size(64 * 1024);
         let settings = Arc::new(Settings {
-            policy: HandshakePolicy { path: config.path.clone(), server_eid: config.server_eid.clone() },
+            policy: HandshakePolicy {
+                path: config.path.clone(),
+                server_eid: config.server_eid.clone(),
+                mqtt_path: mqtt.as_ref().map(|(_, path)| path.clone()),
+            },
+            mqtt: mqtt.map(|(shared, _)| shared),
             websocket,
             timers: SessionTimers {
                 ping_interval: config.ping_interval,
@@ -96,7 +106,14 @@ impl WsListener {
 async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: Arc<Settings>, shutdown: CancellationToken) {
     let opened = timeout(settings.handshake_timeout, open(&mut stream, &settings.policy)).await;
     let (negotiated, rest) = match opened {
-        Ok(Ok(opened)) => opened,
+        Ok(Ok((Opened::Usp(n), rest))) => (n, rest),
+        Ok(Ok((Opened::Mqtt, rest))) => {
+            let Some(mqtt) = settings.mqtt.clone() else { return };
+            let ws = WebSocketStream::from_partially_read(stream, rest.to_vec(), Role::Server, Some(settings.websocket)).await;
+            let allowed = mqtt.rate.allow(peer.ip(), std::time::Instant::now());
+            crate::mtp::mqtt::connection::serve(bytestream::WsByteStream::new(ws), peer, mqtt, shutdown, allowed).await;
+            return;
+        }
         Ok(Err(Some(refusal))) => {
             debug!(%peer, %refusal, "websocket handshake refused");
             let _ = timeout(settings.handshake_timeout, async {
@@ -119,16 +136,28 @@ async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: A
     info!(eid = %negotiated.eid, %peer, "websocket endpoint disconnected");
 }
 
+/// Which protocol a connection opened.
+enum Opened {
+    Usp(Negotiated),
+    Mqtt,
+}
+
 /// Reads and checks the upgrade request and sends the 101. `Err(None)`: the peer went away.
-async fn open(stream: &mut Stream, policy: &HandshakePolicy) -> Result<(Negotiated, bytes::BytesMut), Option<Refusal>> {
+async fn open(stream: &mut Stream, policy: &HandshakePolicy) -> Result<(Opened, bytes::BytesMut), Option<Refusal>> {
     let (request, rest) = upgrade::read_head(stream).await.map_err(|e| match e {
         upgrade::HeadError::Gone => None,
         upgrade::HeadError::Refused(r) => Some(r),
     })?;
     let accept = handshake::check_upgrade(&request)?;
-    let negotiated = handshake::negotiate(&request, policy)?;
-    let response = handshake::switching_protocols(&accept, &negotiated, policy);
+    let (opened, response) = if handshake::is_mqtt(&request, policy) {
+        let subprotocol = handshake::negotiate_mqtt(&request)?;
+        (Opened::Mqtt, handshake::switching_to_mqtt(&accept, subprotocol))
+    } else {
+        let negotiated = handshake::negotiate(&request, policy)?;
+        let response = handshake::switching_protocols(&accept, &negotiated, policy);
+        (Opened::Usp(negotiated), response)
+    };
     stream.write_all(response.as_bytes()).await.map_err(|_| None)?;
     stream.flush().await.map_err(|_| None)?;
-    Ok((negotiated, rest))
+    Ok((opened, rest))
 }

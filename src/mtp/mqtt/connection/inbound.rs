@@ -13,7 +13,7 @@ use crate::mtp::mqtt::codec::{
 };
 use crate::router::DropReason;
 
-impl Connection {
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Connection<S> {
     pub(super) fn handle(&mut self, packet: Packet) -> Option<Ending> {
         match packet {
             Packet::Publish(p) => return self.on_publish(p),

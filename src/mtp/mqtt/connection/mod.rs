@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::{sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
@@ -23,7 +23,7 @@ use tracing::{debug, info};
 use super::broker::{Attached, Broker, Message, MqttSession};
 use super::codec::{Decoder, Disconnect, Packet, ProtocolVersion, Publish, ReasonCode, Utf8Bytes};
 use super::settings::MqttSettings;
-use crate::net::{Segments, Stream};
+use crate::net::Segments;
 use crate::router::{DropReason, Router};
 use connect::Negotiated;
 use route::Endpoint;
@@ -31,6 +31,8 @@ use route::Endpoint;
 /// What every connection of the listener shares.
 pub struct Shared {
     pub broker: Broker,
+    /// New connections per source address, for the TCP and the WebSocket listener alike.
+    pub rate: crate::net::ConnectRate,
     pub auth: Arc<crate::auth::Authenticator>,
     pub router: Router,
     pub settings: MqttSettings,
@@ -51,8 +53,8 @@ enum Ending {
     Shutdown,
 }
 
-struct Connection {
-    stream: Stream,
+struct Connection<S> {
+    stream: S,
     peer: SocketAddr,
     buf: BytesMut,
     decoder: Decoder,
@@ -66,8 +68,12 @@ struct Connection {
     shared: Arc<Shared>,
 }
 
-/// Serves one client; `allowed` is false when its address is over the connect rate.
-pub async fn serve(mut stream: Stream, peer: SocketAddr, shared: Arc<Shared>, shutdown: CancellationToken, allowed: bool) {
+/// Serves one client over any byte stream (TCP, TLS, or WebSocket messages); `allowed` is
+/// false when its address is over the connect rate.
+pub async fn serve<S>(mut stream: S, peer: SocketAddr, shared: Arc<Shared>, shutdown: CancellationToken, allowed: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let settings = &shared.settings;
     let mut buf = BytesMut::with_capacity(1024);
     let mut decoder = Decoder::server(settings.max_packet_size);
@@ -127,8 +133,8 @@ pub async fn serve(mut stream: Stream, peer: SocketAddr, shared: Arc<Shared>, sh
 
 /// Reads until the first packet, which the server decoder insists is a CONNECT. `Err(Some)`:
 /// refuse with this CONNACK code in this version; `Err(None)`: just close.
-async fn read_connect(
-    stream: &mut Stream,
+async fn read_connect<S: AsyncRead + Unpin>(
+    stream: &mut S,
     buf: &mut BytesMut,
     decoder: &mut Decoder,
 ) -> Result<Box<super::codec::Connect>, Option<(ReasonCode, ProtocolVersion)>> {
@@ -156,7 +162,7 @@ fn assign_client_id() -> String {
     format!("usphub-{:x}-{}", nanos as u64, NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-impl Connection {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
     async fn run(&mut self, shutdown: &CancellationToken) -> Ending {
         let session = self.attached.session.clone();
         let kicked = self.attached.kicked.clone();

@@ -105,7 +105,7 @@ pub enum UspVerdict {
     Forged,
 }
 
-impl Connection {
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Connection<S> {
     /// Queues a routed Record for the client.
     pub(super) fn queue_record(&mut self, d: Delivery) {
         let (version, qos) = (self.n.version, self.shared.settings.usp_qos);
