@@ -80,8 +80,7 @@ impl StompConfig {
         if self.max_headers == 0 || self.max_header_size == 0 {
             return bad("max_headers and max_header_size must be positive");
         }
-        // NaN fails this test too.
-        if !(self.heartbeat_grace_factor >= 1.0) {
+        if self.heartbeat_grace_factor.is_nan() || self.heartbeat_grace_factor < 1.0 {
             return bad("heartbeat_grace_factor must be at least 1");
         }
         if self.tls.as_ref().is_some_and(|t| t.require_client_cert && t.client_ca.is_none()) {

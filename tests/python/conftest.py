@@ -1,4 +1,5 @@
-"""Fixtures for the independent-client tests: a usphub process on free loopback ports.
+"""Fixtures for the independent-client tests: a usphub process on free loopback ports (WebSocket,
+STOMP, admin) with its Unix domain socket in a short temporary directory (`hub.uds_path`).
 
 `hub` is a hub with the built-in defaults; `start_hub(config_toml)` starts one with a config
 file (TOML as in config/usphub.toml). Either is stopped with SIGTERM at the end of the test and
@@ -8,10 +9,12 @@ must exit 0. When a test fails, the hub's stderr is attached to the report ("usp
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -51,6 +54,8 @@ class Hub:
     ws_port: int
     admin_port: int
     stderr_path: Path
+    stomp_port: int
+    uds_path: Path
     stopped: bool = field(default=False)
 
     @property
@@ -85,23 +90,27 @@ class Hub:
         return self.proc.returncode
 
 
-def launch(tmp_path: Path, config_toml: str | None, attempt: int) -> Hub:
-    ws_port, admin_port = free_port(), free_port()
+def launch(tmp_path: Path, socket_dir: Path, config_toml: str | None, serial: int) -> Hub:
+    """Starts hub number `serial` of the test (its files are named after it)."""
+    ws_port, admin_port, stomp_port = free_port(), free_port(), free_port()
+    uds_path = socket_dir / f"hub-{serial}.sock"
     args = [
         str(hub_binary()),
         "--ws", f"127.0.0.1:{ws_port}",
         "--admin", f"127.0.0.1:{admin_port}",
-        "--mqtt", "off", "--stomp", "off", "--cwmp", "off", "--uds", "off",
+        "--stomp", f"127.0.0.1:{stomp_port}",
+        "--uds", str(uds_path),
+        "--mqtt", "off", "--cwmp", "off",
     ]  # fmt: skip
     if config_toml is not None:
-        config = tmp_path / f"usphub-{attempt}.toml"
+        config = tmp_path / f"usphub-{serial}.toml"
         config.write_text(config_toml)
         args += ["--config", str(config)]
-    stderr_path = tmp_path / f"usphub-{attempt}.stderr"
+    stderr_path = tmp_path / f"usphub-{serial}.stderr"
     with open(stderr_path, "wb") as stderr:
         env = dict(os.environ, NO_COLOR="1")  # plain logs in the captured file
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr, env=env)
-    return Hub(proc, ws_port, admin_port, stderr_path)
+    return Hub(proc, ws_port, admin_port, stderr_path, stomp_port=stomp_port, uds_path=uds_path)
 
 
 def wait_ready(hub: Hub) -> bool:
@@ -125,11 +134,13 @@ def start_hub(request, tmp_path):
     """Factory: `start_hub(config_toml=None)` starts a hub and returns its `Hub`."""
     hubs: list[Hub] = []
     request.node.usphub_hubs = hubs
+    # Socket paths are limited to 107 bytes, and pytest's tmp_path can be longer.
+    socket_dir = Path(tempfile.mkdtemp(prefix="usphub-"))
 
     def start(config_toml: str | None = None) -> Hub:
         # A free port can be taken between our probe and the hub's bind: then try again.
-        for attempt in range(3):
-            hub = launch(tmp_path, config_toml, attempt)
+        for _attempt in range(3):
+            hub = launch(tmp_path, socket_dir, config_toml, len(hubs))
             hubs.append(hub)
             if wait_ready(hub):
                 return hub
@@ -150,6 +161,7 @@ def start_hub(request, tmp_path):
     for hub in hubs:
         if "panicked" in hub.stderr():
             failures.append(f"usphub panicked; stderr:\n{hub.stderr()}")
+    shutil.rmtree(socket_dir, ignore_errors=True)
     assert not failures, "\n".join(failures)
 
 

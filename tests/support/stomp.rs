@@ -34,7 +34,7 @@ pub struct StompClient {
 
 /// What the hub answered to a connection attempt.
 pub enum Opened {
-    Connected(StompClient, Frame),
+    Connected(Box<StompClient>, Frame),
     Refused(Frame),
 }
 
@@ -46,14 +46,20 @@ impl StompClient {
 
     /// A client on an already connected stream (e.g. TLS).
     pub fn over(stream: impl Io + 'static, eid: &str) -> StompClient {
-        StompClient { eid: eid.into(), tcp: Box::new(stream), buf: BytesMut::new(), decoder: Decoder::default(), heartbeats: 0 }
+        StompClient {
+            eid: eid.into(),
+            tcp: Box::new(stream),
+            buf: BytesMut::new(),
+            decoder: Decoder::default(),
+            heartbeats: 0,
+        }
     }
 
     /// Connects as OB-USP-Agent does: STOMP, accept-version 1.2, the EID escaped (R-STOMP.4),
     /// no heart-beats. Panics unless CONNECTED comes back.
     pub async fn connect(addr: SocketAddr, eid: &str) -> (StompClient, Frame) {
         match Self::try_connect(addr, eid, &[]).await {
-            Opened::Connected(c, f) => (c, f),
+            Opened::Connected(c, f) => (*c, f),
             Opened::Refused(f) => panic!("{eid}: refused: {f:?}"),
         }
     }
@@ -94,7 +100,7 @@ impl StompClient {
         self.send_frame(frame).await;
         let answer = self.recv_frame().await;
         match answer.command {
-            Command::Connected => Opened::Connected(self, answer),
+            Command::Connected => Opened::Connected(Box::new(self), answer),
             Command::Error => Opened::Refused(answer),
             _ => panic!("{eid}: unexpected answer {answer:?}"),
         }

@@ -12,13 +12,39 @@ use usphub::mtp::uds::codec::{Decoder, Tlv, UdsFrame, encode_handshake, encode_r
 
 use super::{PATIENCE, QUIET};
 
-/// A fresh socket path in its own temporary directory (short: socket paths max out at 107).
-pub fn temp_socket_path(name: &str) -> PathBuf {
+/// A socket path in a fresh temporary directory, removed with it on drop.
+pub struct TempSocket {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for TempSocket {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for TempSocket {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempSocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh socket path (short: socket paths max out at 107 bytes).
+pub fn temp_socket_path(name: &str) -> TempSocket {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("usphub-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{name}.sock"))
+    let path = dir.join(format!("{name}.sock"));
+    TempSocket { dir, path }
 }
 
 /// `start_hub` tweak: UDS at `path`.

@@ -174,35 +174,42 @@ async fn agent<L: RecordLink>(
     done: CancellationToken,
     live: Arc<Live>,
 ) {
-    loop {
-        tokio::select! {
-            biased;
-            _ = done.cancelled() => break,
-            received = link.recv() => match received {
-                Ok(Some(record)) => match usp::decode(record, MsgType::Get) {
-                    Ok(request) => {
-                        if let Err(e) = link.send(answers.encode(&request)).await {
-                            live.error_with(ErrorKind::Disconnected, format_args!("agent send: {e}"));
-                            break;
-                        }
-                    }
-                    Err(e) => live.error_with(ErrorKind::Malformed, format_args!("agent received: {e}")),
-                },
-                // Once traffic stops, a controller closing its side (forwarder) is expected.
-                Ok(None) if stop.is_cancelled() => break,
-                Ok(None) => {
-                    live.error_with(ErrorKind::Disconnected, format_args!("agent: {}", LinkError::Closed));
-                    break;
-                }
-                Err(e) => {
-                    live.error_with(ErrorKind::Disconnected, format_args!("agent receive: {e}"));
-                    break;
-                }
-            }
-        }
+    match answer_all(&mut link, &mut answers, &done, &live).await {
+        Ok(()) => {}
+        // Once traffic stops, a controller closing its side (forwarder) is expected.
+        Err(LinkError::Closed) if stop.is_cancelled() => {}
+        Err(e) => live.error_with(ErrorKind::Disconnected, format_args!("agent: {e}")),
     }
     link.close().await;
     live.connections.fetch_sub(1, Relaxed);
+}
+
+/// Answers requests until `done`: all the requests already received, then one flush.
+async fn answer_all<L: RecordLink>(
+    link: &mut L,
+    answers: &mut ResponseEncoder,
+    done: &CancellationToken,
+    live: &Live,
+) -> Result<(), LinkError> {
+    loop {
+        let mut received = tokio::select! {
+            biased;
+            _ = done.cancelled() => return Ok(()),
+            received = link.recv() => received,
+        };
+        loop {
+            let record = received?.ok_or(LinkError::Closed)?;
+            match usp::decode(record, MsgType::Get) {
+                Ok(request) => link.feed(answers.encode(&request)).await?,
+                Err(e) => live.error_with(ErrorKind::Malformed, format_args!("agent received: {e}")),
+            }
+            match link.try_recv() {
+                Some(next) => received = next,
+                None => break,
+            }
+        }
+        link.flush().await?;
+    }
 }
 
 /// The controller: sends Gets to its agent and times the answers.
@@ -252,18 +259,24 @@ impl<L: RecordLink> Controller<L> {
             tokio::select! {
                 biased;
                 _ = stop.cancelled(), if sending => drain_until = Some(Instant::now() + pacing.timeout),
-                received = self.link.recv() => match received? {
-                    Some(record) => {
-                        self.on_answer(record);
-                        if sending && closed_loop {
-                            self.fill(pacing.window).await?;
+                received = self.link.recv() => {
+                    // Every answer already here, then the requests that replace them in one flush.
+                    let mut received = received;
+                    loop {
+                        self.on_answer(received?.ok_or(LinkError::Closed)?);
+                        match self.link.try_recv() {
+                            Some(next) => received = next,
+                            None => break,
                         }
                     }
-                    None => return Err(LinkError::Closed),
-                },
+                    if sending && closed_loop {
+                        self.fill(pacing.window).await?;
+                    }
+                }
                 () = next_tick(&mut pace), if sending => {
                     if self.outstanding.len() < pacing.window {
-                        self.send().await?;
+                        self.feed().await?;
+                        self.link.flush().await?;
                     } else {
                         self.live.late_sends.fetch_add(1, Relaxed);
                     }
@@ -281,19 +294,24 @@ impl<L: RecordLink> Controller<L> {
         }
     }
 
+    /// Tops the window up and flushes, if anything was missing.
     async fn fill(&mut self, window: usize) -> Result<(), LinkError> {
-        while self.outstanding.len() < window {
-            self.send().await?;
+        if self.outstanding.len() >= window {
+            return Ok(());
         }
-        Ok(())
+        while self.outstanding.len() < window {
+            self.feed().await?;
+        }
+        self.link.flush().await
     }
 
-    async fn send(&mut self) -> Result<(), LinkError> {
+    /// Queues the next request.
+    async fn feed(&mut self) -> Result<(), LinkError> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let record = self.requests.encode(seq);
         self.outstanding.push_back((seq, Instant::now()));
-        self.link.send(record).await
+        self.link.feed(record).await
     }
 
     fn on_answer(&mut self, record: Bytes) {

@@ -90,14 +90,6 @@ pub trait RecordLink: Send + 'static {
     fn try_recv(&mut self) -> Option<Result<Option<Bytes>, LinkError>>;
     /// Closes politely; best effort, bounded in time.
     fn close(self) -> impl Future<Output = ()> + Send;
-
-    /// Sends one Record and flushes it.
-    fn send(&mut self, record: Bytes) -> impl Future<Output = Result<(), LinkError>> + Send {
-        async move {
-            self.feed(record).await?;
-            self.flush().await
-        }
-    }
 }
 
 /// Opens links to one system under test.

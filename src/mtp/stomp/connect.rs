@@ -79,6 +79,7 @@ impl Refusal {
 }
 
 /// Judges the first frame of a connection.
+///
 /// Verifying a password may take milliseconds (PBKDF2): call this off the I/O threads when the
 /// frame carries a `login`.
 pub fn accept(frame: &Frame, policy: &ConnectPolicy, auth: &Authenticator) -> Result<Accepted, Refusal> {
@@ -119,9 +120,9 @@ pub fn accept(frame: &Frame, policy: &ConnectPolicy, auth: &Authenticator) -> Re
 fn endpoint_id(frame: &Frame) -> Result<EndpointId, Refusal> {
     let raw = frame.headers.get("endpoint-id").ok_or(Refusal::MissingEndpointId)?;
     let text = match frame.command {
-        Command::Connect if raw.contains('\\') => {
-            Cow::Owned(unescape(raw).ok_or_else(|| Refusal::BadEndpointIdEscape { value: raw.chars().take(80).collect() })?)
-        }
+        Command::Connect if raw.contains('\\') => Cow::Owned(
+            unescape(raw).ok_or_else(|| Refusal::BadEndpointIdEscape { value: raw.chars().take(80).collect() })?,
+        ),
         _ => Cow::Borrowed(raw),
     };
     Ok(EndpointId::new(&text)?)
@@ -230,24 +231,32 @@ mod tests {
         send.command = Command::Send;
         assert_eq!(accept(&send, &p, &open()), Err(Refusal::NotConnect(Command::Send)));
 
-        let old = accept(&stomp(&[("accept-version", "1.0,1.1"), ("host", "usp"), ("endpoint-id", "self::c")]), &p, &open());
+        let old =
+            accept(&stomp(&[("accept-version", "1.0,1.1"), ("host", "usp"), ("endpoint-id", "self::c")]), &p, &open());
         let refusal = old.unwrap_err();
         assert!(matches!(refusal, Refusal::UnsupportedVersion { .. }));
         assert_eq!(refusal.error_frame().headers.get("version"), Some("1.2"));
         let v10 = accept(&stomp(&[("host", "usp"), ("endpoint-id", "self::c")]), &p, &open());
         assert!(matches!(v10, Err(Refusal::UnsupportedVersion { .. })));
 
-        let wrong_host = accept(&stomp(&[("accept-version", "1.2"), ("host", "other"), ("endpoint-id", "self::c")]), &p, &open());
+        let wrong_host =
+            accept(&stomp(&[("accept-version", "1.2"), ("host", "other"), ("endpoint-id", "self::c")]), &p, &open());
         assert!(matches!(wrong_host, Err(Refusal::WrongHost { .. })));
         // Without a configured virtual host any host, or none, is fine.
-        assert!(accept(&stomp(&[("accept-version", "1.2"), ("endpoint-id", "self::c")]), &policy(None), &open()).is_ok());
+        assert!(
+            accept(&stomp(&[("accept-version", "1.2"), ("endpoint-id", "self::c")]), &policy(None), &open()).is_ok()
+        );
 
         let no_eid = accept(&stomp(&[("accept-version", "1.2"), ("host", "usp")]), &p, &open());
         assert_eq!(no_eid, Err(Refusal::MissingEndpointId));
-        let bad_eid = accept(&stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "a b")]), &p, &open());
+        let bad_eid =
+            accept(&stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "a b")]), &p, &open());
         assert!(matches!(bad_eid, Err(Refusal::BadEndpointId(_))));
-        let bad_hb =
-            accept(&stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "self::c"), ("heart-beat", "x")]), &p, &open());
+        let bad_hb = accept(
+            &stomp(&[("accept-version", "1.2"), ("host", "usp"), ("endpoint-id", "self::c"), ("heart-beat", "x")]),
+            &p,
+            &open(),
+        );
         assert!(matches!(bad_hb, Err(Refusal::BadHeartBeat(_))));
     }
 
@@ -259,10 +268,18 @@ mod tests {
             endpoints: vec!["self::c".into()],
         };
         let auth = Authenticator::new(vec![alice], false);
-        let frame = |login, eid| stomp(&[("accept-version", "1.2"), ("endpoint-id", eid), ("login", login), ("passcode", "pw")]);
+        let frame = |login, eid| {
+            stomp(&[("accept-version", "1.2"), ("endpoint-id", eid), ("login", login), ("passcode", "pw")])
+        };
         assert!(accept(&frame("alice", "self::c"), &policy(None), &auth).is_ok());
-        assert_eq!(accept(&frame("bob", "self::c"), &policy(None), &auth), Err(Refusal::Denied(Denied::BadCredentials)));
-        assert_eq!(accept(&frame("alice", "self::d"), &policy(None), &auth), Err(Refusal::Denied(Denied::EndpointNotAllowed)));
+        assert_eq!(
+            accept(&frame("bob", "self::c"), &policy(None), &auth),
+            Err(Refusal::Denied(Denied::BadCredentials))
+        );
+        assert_eq!(
+            accept(&frame("alice", "self::d"), &policy(None), &auth),
+            Err(Refusal::Denied(Denied::EndpointNotAllowed))
+        );
         let anonymous = stomp(&[("accept-version", "1.2"), ("endpoint-id", "self::c")]);
         assert!(matches!(accept(&anonymous, &policy(None), &auth), Err(Refusal::Denied(_))));
     }

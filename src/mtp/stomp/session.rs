@@ -56,6 +56,8 @@ struct StompSession<S> {
     conversation: Conversation,
     params: SessionParams,
     next_message_id: u64,
+    /// When we last wrote: a heart-beat is due one interval after it.
+    last_write: Instant,
 }
 
 pub async fn run<S>(
@@ -67,7 +69,7 @@ pub async fn run<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut this = StompSession { conn, session, conversation, params, next_message_id: 1 };
+    let mut this = StompSession { conn, session, conversation, params, next_message_id: 1, last_write: Instant::now() };
     let ending = this.serve(shutdown).await;
     let eid = this.session.eid().clone();
     match ending {
@@ -98,8 +100,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StompSession<S> {
             return ending;
         }
         loop {
+            if let Some(every) = heartbeat_every {
+                heartbeat_due.as_mut().reset(self.last_write + every);
+            }
             let subscribed = self.conversation.subscription().is_some();
-            let wrote = tokio::select! {
+            tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => {
                     // Write out what is already queued for this client, then say why we go.
@@ -119,11 +124,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StompSession<S> {
                         let Some(d) = self.session.try_recv() else { break };
                         self.queue_message(d);
                     }
-                    if let Err(e) = self.conn.flush().await {
+                    if let Err(e) = self.flush().await {
                         debug!(eid = %self.session.eid(), error = %e, "write failed");
                         return Ending::Gone;
                     }
-                    true
                 }
                 read = self.conn.read_more() => {
                     match read {
@@ -137,11 +141,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StompSession<S> {
                     if let Some(limit) = silence_limit {
                         silence.as_mut().reset(Instant::now() + limit);
                     }
-                    let had_output = self.conn.has_output();
                     if let Some(ending) = self.process_input().await {
                         return ending;
                     }
-                    had_output || self.conn.has_output()
                 }
                 _ = &mut silence, if silence_limit.is_some() => {
                     let limit = silence_limit.unwrap_or(NEVER);
@@ -150,18 +152,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StompSession<S> {
                 }
                 _ = &mut heartbeat_due, if heartbeat_every.is_some() => {
                     self.conn.queue_heartbeat();
-                    if self.conn.flush().await.is_err() {
+                    if self.flush().await.is_err() {
                         return Ending::Gone;
                     }
-                    true
-                }
-            };
-            if wrote {
-                if let Some(every) = heartbeat_every {
-                    heartbeat_due.as_mut().reset(Instant::now() + every);
                 }
             }
         }
+    }
+
+    async fn flush(&mut self) -> Result<(), super::conn::WriteError> {
+        self.conn.flush().await?;
+        self.last_write = Instant::now();
+        Ok(())
     }
 
     /// Handles every complete frame in the read buffer, then writes the receipts they asked for.
@@ -184,7 +186,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StompSession<S> {
             }
         }
         if self.conn.has_output() {
-            if let Err(e) = self.conn.flush().await {
+            if let Err(e) = self.flush().await {
                 debug!(eid = %self.session.eid(), error = %e, "write failed");
                 return Some(Ending::Gone);
             }

@@ -8,9 +8,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout;
 
-use super::codec::{
-    DecodeError, Decoder, EncodeError, UdsFrame, encode_error, encode_handshake, encode_record_header,
-};
+use super::codec::{DecodeError, Decoder, EncodeError, UdsFrame, encode_error, encode_handshake, encode_record_header};
 use crate::net::Segments;
 use crate::router::DropReason;
 
@@ -47,13 +45,7 @@ pub struct Conn<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     pub fn new(stream: S, max_frame_len: usize, write_timeout: Duration) -> Self {
-        Self {
-            stream,
-            buf: BytesMut::new(),
-            decoder: Decoder::new(max_frame_len),
-            out: Segments::new(),
-            write_timeout,
-        }
+        Self { stream, buf: BytesMut::new(), decoder: Decoder::new(max_frame_len), out: Segments::new(), write_timeout }
     }
 
     /// The next frame already buffered, if any.

@@ -38,8 +38,8 @@ impl SocketFile {
         let temporary = temporary_name(path);
         let _ = fs::remove_file(&temporary);
         let listener = UnixListener::bind(&temporary).map_err(|e| io_error(&temporary, e))?;
-        let placed = fs::set_permissions(&temporary, Permissions::from_mode(mode))
-            .and_then(|()| fs::rename(&temporary, path));
+        let placed =
+            fs::set_permissions(&temporary, Permissions::from_mode(mode)).and_then(|()| fs::rename(&temporary, path));
         if let Err(source) = placed {
             let _ = fs::remove_file(&temporary);
             return Err(io_error(path, source));
