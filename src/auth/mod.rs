@@ -61,15 +61,21 @@ impl Authenticator {
             return if self.allow_anonymous { Ok(()) } else { Err(Denied::BadCredentials) };
         };
         let Some(user) = self.users.get(name) else {
-            // An unknown user is refused even when anonymous clients are allowed: a client that
-            // names itself must be who it says.
-            return Err(Denied::BadCredentials);
+            // Where anonymous clients are welcome, an unknown name is no worse than none: agents
+            // often send the login configured for another broker. Otherwise it is refused.
+            return if self.allow_anonymous { Ok(()) } else { Err(Denied::BadCredentials) };
         };
         self.verify(user, password.unwrap_or_default())?;
         match eid {
             Some(eid) if !user.may_act_as(eid) => Err(Denied::EndpointNotAllowed),
             _ => Ok(()),
         }
+    }
+
+    /// Whether checking `username` may take a PBKDF2 verification (milliseconds of CPU), so
+    /// that async callers can move it to a blocking thread.
+    pub fn may_be_slow(&self, username: Option<&str>) -> bool {
+        username.is_some_and(|u| self.users.contains_key(u))
     }
 
     fn verify(&self, user: &User, password: &[u8]) -> Result<(), Denied> {
@@ -122,7 +128,10 @@ mod tests {
     fn anonymous_clients_only_when_allowed() {
         let open = Authenticator::new(vec![user("u", "p", &["*"])], true);
         assert_eq!(open.check(None, None, Some("any::thing")), Ok(()));
-        assert_eq!(open.check(Some("u"), Some(b"bad"), None), Err(Denied::BadCredentials));
+        assert_eq!(open.check(Some("someone-else"), Some(b"x"), None), Ok(()), "unknown = anonymous");
+        assert_eq!(open.check(Some("u"), Some(b"bad"), None), Err(Denied::BadCredentials), "known users must match");
+        let closed = Authenticator::new(vec![user("u", "p", &["*"])], false);
+        assert_eq!(closed.check(Some("someone-else"), Some(b"x"), None), Err(Denied::BadCredentials));
         assert!(Authenticator::allow_all().is_open());
     }
 }

@@ -71,12 +71,10 @@ pub fn negotiate(
         },
         None => None,
     };
-    // R-MQTT.42: authenticate, and bind the user to the endpoint IDs it may use.
+    // R-MQTT.42: authenticate, and bind the user to the endpoint IDs it may use. A PBKDF2
+    // check takes milliseconds, so the caller runs this on a blocking thread when it may be slow.
     let username = connect.username.as_ref().map(|u| u.as_str());
-    auth.check(username, connect.password.as_deref(), eid.as_ref().map(|e| e.as_str())).map_err(|d| match d {
-        Denied::BadCredentials => ReasonCode::BadUserNameOrPassword,
-        Denied::EndpointNotAllowed => ReasonCode::NotAuthorized,
-    })?;
+    auth.check(username, connect.password.as_deref(), eid.as_ref().map(|e| e.as_str())).map_err(refusal)?;
 
     let session_expiry = if v5 {
         Duration::from_secs(u64::from(connect.properties.session_expiry_interval.unwrap_or(0)))
@@ -109,6 +107,14 @@ pub fn negotiate(
         will: connect.will,
         username: connect.username.map(|u| u.as_str().to_owned()),
     })
+}
+
+/// The CONNACK code for a refused login.
+pub fn refusal(denied: Denied) -> ReasonCode {
+    match denied {
+        Denied::BadCredentials => ReasonCode::BadUserNameOrPassword,
+        Denied::EndpointNotAllowed => ReasonCode::NotAuthorized,
+    }
 }
 
 /// The accepting CONNACK. On 5.0 it carries the limits we hold the client to and, for an

@@ -90,7 +90,19 @@ where
         Ok(Err(None)) | Err(_) => return,
     };
     let version = connect.protocol_version;
-    let verdict = if allowed { connect::negotiate(*connect, settings, &shared.auth, assign_client_id) } else { Err(ReasonCode::ConnectionRateExceeded) };
+    let verdict = if !allowed {
+        Err(ReasonCode::ConnectionRateExceeded)
+    } else if shared.auth.may_be_slow(connect.username.as_ref().map(|u| u.as_str())) {
+        // A first login costs a PBKDF2 verification: keep it off the connection threads.
+        let task_shared = shared.clone();
+        tokio::task::spawn_blocking(move || {
+            connect::negotiate(*connect, &task_shared.settings, &task_shared.auth, assign_client_id)
+        })
+        .await
+        .unwrap_or(Err(ReasonCode::UnspecifiedError))
+    } else {
+        connect::negotiate(*connect, settings, &shared.auth, assign_client_id)
+    };
     let negotiated = match verdict {
         Ok(n) => n,
         Err(code) => {
