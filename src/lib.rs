@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod hub;
+pub mod limits;
 pub mod mtp;
 pub mod net;
 pub mod router;

@@ -16,6 +16,10 @@ fn main() -> std::process::ExitCode {
         }
     };
     usphub::telemetry::init(&config.log);
+    match usphub::limits::raise_open_files() {
+        Ok(n) => tracing::debug!(open_files = n, "file descriptor limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
     let result = runtime.map_err(anyhow::Error::from).and_then(|rt| rt.block_on(run(config)));
     match result {
