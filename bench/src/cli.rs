@@ -151,7 +151,8 @@ mod tests {
 
     #[test]
     fn open_loop_gets_a_wide_window() {
-        let cli = Cli::try_parse_from(["usphub-bench", "run", "ws-p2p", "--rate", "500", "--via", "forwarder"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["usphub-bench", "run", "ws-p2p", "--rate", "500", "--via", "forwarder"]).unwrap();
         let Command::Run(run) = cli.command else { panic!("not run") };
         let spec = run.load.to_spec().unwrap();
         assert_eq!((spec.rate, spec.window), (Some(500.0), 1024));
@@ -161,16 +162,28 @@ mod tests {
     #[test]
     fn compare_flags() {
         let cli = Cli::try_parse_from([
-            "usphub-bench", "compare", "ws-p2p", "--baseline", "forwarder", "--duration", "5s", "--pairs", "50", "--runs", "3", "--pin",
+            "usphub-bench",
+            "compare",
+            "ws-p2p",
+            "--baseline",
+            "forwarder",
+            "--duration",
+            "5s",
+            "--pairs",
+            "50",
+            "--runs",
+            "3",
+            "--pin",
         ])
         .unwrap();
         let Command::Compare(c) = cli.command else { panic!("not compare") };
         assert!(c.pin);
         assert_eq!((c.runs, c.load.pairs, c.load.duration), (3, 50, Duration::from_secs(5)));
-        let Command::Run(zero) = Cli::try_parse_from(["usphub-bench", "run", "ws-p2p", "--pairs", "0"]).unwrap().command else {
+        let Command::Run(zero) =
+            Cli::try_parse_from(["usphub-bench", "run", "ws-p2p", "--pairs", "0"]).unwrap().command
+        else {
             panic!("not run")
         };
         assert!(zero.load.to_spec().is_err());
     }
 }
-

@@ -107,7 +107,9 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("{} run {}", sut.name, round + 1))?;
             sut.check_alive()?;
-            if let (Some(s), Some(before), Some(after)) = (report.sut.as_mut(), dropped_before, sut.dropped_records().await) {
+            if let (Some(s), Some(before), Some(after)) =
+                (report.sut.as_mut(), dropped_before, sut.dropped_records().await)
+            {
                 s.dropped = Some(after.saturating_sub(before));
             }
             eprintln!("{report}");
@@ -128,10 +130,21 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         }
         let (count, first) = sut::log_problems(&log);
         if count > 0 {
-            notes.push(format!("{name} logged {count} warning/error line(s) ({}); first: {}", log.display(), first.join(" | ")));
+            notes.push(format!(
+                "{name} logged {count} warning/error line(s) ({}); first: {}",
+                log.display(),
+                first.join(" | ")
+            ));
         }
     }
 
+    if systems.iter().all(|s| s.median.generator_core_pct >= crate::report::SATURATED_CORE_PCT) {
+        notes.push(
+            "the generator saturated its core for every system: the ratio is the generator's ceiling, not theirs; \
+             compare sut µs/rec, or add --window 8 so the generator batches"
+                .to_owned(),
+        );
+    }
     let ratio = ratio(&systems[0].median, &systems[1].median);
     print!("{}", header(args.scenario, &spec, args.runs, args.pin));
     for system in &systems {
@@ -141,7 +154,13 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         println!("note: {note}");
     }
     if let Some(path) = &args.json {
-        let comparison = Comparison { scenario: args.scenario.name(), baseline: args.baseline.name(), pinned: args.pin, systems: &systems, ratio };
+        let comparison = Comparison {
+            scenario: args.scenario.name(),
+            baseline: args.baseline.name(),
+            pinned: args.pin,
+            systems: &systems,
+            ratio,
+        };
         crate::report::write_json(path, &comparison)?;
     }
     println!("ratio usphub/{}: {ratio:.2}", args.baseline.name());
@@ -149,10 +168,25 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
 }
 
 async fn start_hub(bin: &PathBuf, pin: Option<usize>, logs: &std::path::Path) -> anyhow::Result<Sut> {
-    ensure!(bin.exists(), "no usphub binary at {} (build it: cargo build --release -p usphub, or pass --hub-bin)", bin.display());
+    ensure!(
+        bin.exists(),
+        "no usphub binary at {} (build it: cargo build --release -p usphub, or pass --hub-bin)",
+        bin.display()
+    );
     let (ws, admin) = (sut::free_port()?, sut::free_port()?);
     let mut command = Command::new(bin);
-    command.args(["--ws", &ws.to_string(), "--admin", &admin.to_string(), "--mqtt", "off", "--stomp", "off", "--cwmp", "off"]);
+    command.args([
+        "--ws",
+        &ws.to_string(),
+        "--admin",
+        &admin.to_string(),
+        "--mqtt",
+        "off",
+        "--stomp",
+        "off",
+        "--cwmp",
+        "off",
+    ]);
     command.env("NO_COLOR", "1");
     Sut::start("usphub", command, ws, Some(admin), Readiness::Healthz(admin), pin, logs.join("usphub.log")).await
 }
@@ -164,7 +198,8 @@ async fn start_baseline(baseline: Baseline, pin: Option<usize>, logs: &std::path
             let exe = std::env::current_exe().context("locating usphub-bench itself")?;
             let mut command = Command::new(exe);
             command.args(["forwarder", "--listen", &addr.to_string()]);
-            Sut::start("forwarder", command, addr, None, Readiness::Accepts(addr), pin, logs.join("forwarder.log")).await
+            Sut::start("forwarder", command, addr, None, Readiness::Accepts(addr), pin, logs.join("forwarder.log"))
+                .await
         }
     }
 }
@@ -227,7 +262,19 @@ fn table(system: &SystemRuns) -> String {
     let _ = writeln!(
         out,
         "{:<7}{:>11}{:>10}{:>9}{:>9}{:>9}{:>10}{:>8}{:>9}{:>9}{:>11}{:>9}{:>9}",
-        "run", "records/s", "rt/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "errors", "gen cpu", "sut cpu", "sut µs/rec", "sut MiB", "dropped"
+        "run",
+        "records/s",
+        "rt/s",
+        "p50 µs",
+        "p90 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "errors",
+        "gen cpu",
+        "sut cpu",
+        "sut µs/rec",
+        "sut MiB",
+        "dropped"
     );
     let row = |out: &mut String, label: &str, m: &Medians| {
         let dropped = if m.dropped.is_nan() { "-".to_owned() } else { format!("{:.0}", m.dropped) };
@@ -252,8 +299,13 @@ fn table(system: &SystemRuns) -> String {
         row(&mut out, &(i + 1).to_string(), &medians(std::slice::from_ref(run)));
     }
     row(&mut out, "median", &system.median);
-    let saturated: Vec<String> =
-        system.runs.iter().enumerate().filter(|(_, r)| r.generator.saturated).map(|(i, _)| (i + 1).to_string()).collect();
+    let saturated: Vec<String> = system
+        .runs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.generator.saturated)
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
     if !saturated.is_empty() {
         let _ = writeln!(
             out,

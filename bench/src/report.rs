@@ -134,13 +134,30 @@ impl fmt::Display for Report {
             Some(r) => format!("open loop, {r} req/s per pair, window {}", self.window),
         };
         writeln!(f, "scenario     {} -> {}", self.scenario, self.target)?;
-        writeln!(f, "load         {} pairs, {load}, request {} B, answer {} B", self.pairs, self.request_bytes, self.response_bytes)?;
+        writeln!(
+            f,
+            "load         {} pairs, {load}, request {} B, answer {} B",
+            self.pairs, self.request_bytes, self.response_bytes
+        )?;
         writeln!(f, "window       {:.1} s measured after {:.1} s warm-up", self.duration_s, self.warmup_s)?;
-        writeln!(f, "throughput   {:.0} records/s  ({:.0} round trips/s, {} round trips)", self.records_per_s, self.round_trips_per_s, self.round_trips)?;
+        writeln!(
+            f,
+            "throughput   {:.0} records/s  ({:.0} round trips/s, {} round trips)",
+            self.records_per_s, self.round_trips_per_s, self.round_trips
+        )?;
         let l = &self.latency_us;
-        writeln!(f, "latency µs   p50 {:.1}  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}  mean {:.1}", l.p50, l.p90, l.p99, l.p999, l.max, l.mean)?;
+        writeln!(
+            f,
+            "latency µs   p50 {:.1}  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}  mean {:.1}",
+            l.p50, l.p90, l.p99, l.p999, l.max, l.mean
+        )?;
         let breakdown = self.errors.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
-        writeln!(f, "errors       {}{}", self.errors_total, if breakdown.is_empty() { String::new() } else { format!(" ({breakdown})") })?;
+        writeln!(
+            f,
+            "errors       {}{}",
+            self.errors_total,
+            if breakdown.is_empty() { String::new() } else { format!(" ({breakdown})") }
+        )?;
         if let Some(e) = &self.first_error {
             writeln!(f, "first error  {e}")?;
         }
@@ -148,12 +165,27 @@ impl fmt::Display for Report {
             writeln!(f, "late sends   {} (window full: the target did not keep up with the rate)", self.late_sends)?;
         }
         let g = &self.generator;
-        writeln!(f, "generator    {:.2} µs CPU/record, {:.0} % of one core ({} core(s) allowed)", g.us_per_record, g.core_pct, g.cores)?;
+        writeln!(
+            f,
+            "generator    {:.2} µs CPU/record, {:.0} % of one core ({} core(s) allowed)",
+            g.us_per_record, g.core_pct, g.cores
+        )?;
         if g.saturated {
-            writeln!(f, "             WARNING: the generator used >= {SATURATED_CORE_PCT:.0} % of a core: it may be the bottleneck, not the system under test")?;
+            writeln!(
+                f,
+                "             WARNING: the generator used >= {SATURATED_CORE_PCT:.0} % of a core: it may be the bottleneck, not the system under test"
+            )?;
         }
         if let Some(s) = &self.sut {
-            write!(f, "system       pid {}: {:.2} µs CPU/record, {:.0} % of one core, RSS {:.1} MiB (peak {:.1} MiB)", s.pid, s.cpu.us_per_record, s.cpu.core_pct, mib(s.rss_kib), mib(s.peak_rss_kib))?;
+            write!(
+                f,
+                "system       pid {}: {:.2} µs CPU/record, {:.0} % of one core, RSS {:.1} MiB (peak {:.1} MiB)",
+                s.pid,
+                s.cpu.us_per_record,
+                s.cpu.core_pct,
+                mib(s.rss_kib),
+                mib(s.peak_rss_kib)
+            )?;
             match s.dropped {
                 Some(d) => writeln!(f, ", {d} dropped")?,
                 None => writeln!(f)?,

@@ -32,9 +32,8 @@ pub fn process_cpu_time(pid: u32) -> io::Result<Duration> {
     let after_comm = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or_else(|| bad_proc("stat"))?;
     // After the name: state is field 3, utime field 14, stime field 15.
     let mut fields = after_comm.split_ascii_whitespace().skip(11);
-    let mut tick_field = || -> io::Result<u64> {
-        fields.next().and_then(|f| f.parse().ok()).ok_or_else(|| bad_proc("stat"))
-    };
+    let mut tick_field =
+        || -> io::Result<u64> { fields.next().and_then(|f| f.parse().ok()).ok_or_else(|| bad_proc("stat")) };
     let ticks = tick_field()? + tick_field()?;
     Ok(Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()))
 }

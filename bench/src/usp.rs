@@ -239,7 +239,10 @@ impl ResponseEncoder {
             ..Default::default()
         };
         let msg = msg::Msg {
-            header: Some(msg::Header { msg_id: MsgId { run: 0, seq: 0 }.to_string(), msg_type: MsgType::GetResp as i32 }),
+            header: Some(msg::Header {
+                msg_id: MsgId { run: 0, seq: 0 }.to_string(),
+                msg_type: MsgType::GetResp as i32,
+            }),
             body: Some(msg::Body {
                 msg_body: Some(MsgBody::Response(msg::Response {
                     resp_type: Some(RespType::GetResp(msg::GetResp { req_path_results: vec![result] })),

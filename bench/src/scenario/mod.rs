@@ -66,7 +66,12 @@ pub struct Target {
 
 /// Runs `scenario` once against `target`. `sut`, when given, is the process to charge CPU and
 /// memory to.
-pub async fn run(scenario: Scenario, spec: &LoadSpec, target: &Target, sut: Option<&SutProbe>) -> anyhow::Result<Report> {
+pub async fn run(
+    scenario: Scenario,
+    spec: &LoadSpec,
+    target: &Target,
+    sut: Option<&SutProbe>,
+) -> anyhow::Result<Report> {
     let run_id = run_id();
     match (scenario, target.via) {
         (Scenario::WsP2p, Via::Hub) => {

@@ -44,7 +44,12 @@ const CONNECT_CONCURRENCY: usize = 64;
 /// How often a controller looks for requests past their timeout.
 const SWEEP_PERIOD: Duration = Duration::from_millis(100);
 
-pub async fn run<C: Connector>(connector: C, spec: &LoadSpec, run_id: u32, sut: Option<&SutProbe>) -> anyhow::Result<Report> {
+pub async fn run<C: Connector>(
+    connector: C,
+    spec: &LoadSpec,
+    run_id: u32,
+    sut: Option<&SutProbe>,
+) -> anyhow::Result<Report> {
     let live = Arc::new(Live::default());
     let target = connector.describe();
     eprintln!("ws-p2p: connecting {n} agents and {n} controllers to {target}", n = spec.pairs);
@@ -228,7 +233,14 @@ struct Controller<L> {
 }
 
 impl<L: RecordLink> Controller<L> {
-    fn new(link: L, requests: RequestEncoder, run_id: u32, latencies: LatencyRecorder, live: Arc<Live>, clock: Clock) -> Self {
+    fn new(
+        link: L,
+        requests: RequestEncoder,
+        run_id: u32,
+        latencies: LatencyRecorder,
+        live: Arc<Live>,
+        clock: Clock,
+    ) -> Self {
         Self { link, requests, run_id, next_seq: 0, outstanding: VecDeque::new(), latencies, live, clock, measured: 0 }
     }
 
@@ -318,7 +330,11 @@ impl<L: RecordLink> Controller<L> {
         let now = Instant::now();
         let id = match usp::decode_response(record) {
             Ok(id) if id.run == self.run_id => id,
-            Ok(id) => return self.live.error_with(ErrorKind::Unexpected, format_args!("answer to msg_id {id} of another run")),
+            Ok(id) => {
+                return self
+                    .live
+                    .error_with(ErrorKind::Unexpected, format_args!("answer to msg_id {id} of another run"));
+            }
             Err(e @ (DecodeError::WrongType { .. } | DecodeError::ForeignMsgId(_))) => {
                 return self.live.error_with(ErrorKind::Unexpected, format_args!("controller received: {e}"));
             }
@@ -338,7 +354,9 @@ impl<L: RecordLink> Controller<L> {
                     self.latencies.record(now.saturating_duration_since(sent));
                 }
             }
-            _ => self.live.error_with(ErrorKind::Unexpected, format_args!("answer to msg_id {id}, which is not outstanding")),
+            _ => self
+                .live
+                .error_with(ErrorKind::Unexpected, format_args!("answer to msg_id {id}, which is not outstanding")),
         }
     }
 

@@ -44,7 +44,8 @@ impl Connector for TcpConnector {
         };
         tcp.write_all(format!("PAIR {:08x}-{} {side}\n", self.run, endpoint.pair).as_bytes()).await?;
         let (rd, wr) = tcp.into_split();
-        let codec = LengthDelimitedCodec::builder().length_field_length(4).big_endian().max_frame_length(MAX_FRAME).new_codec();
+        let codec =
+            LengthDelimitedCodec::builder().length_field_length(4).big_endian().max_frame_length(MAX_FRAME).new_codec();
         Ok(TcpLink { rd: FramedRead::new(rd, codec), wr, outbox: Outbox::default() })
     }
 

@@ -10,7 +10,7 @@ use tokio_tungstenite::{
     tungstenite::{Error as WsError, Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig},
 };
 
-use super::{Connector, Endpoint, LinkError, RecordLink, tune, CLOSE_TIMEOUT};
+use super::{CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink, tune};
 
 const SUBPROTOCOL: &str = "v1.usp";
 /// Characters left as they are in `?eid=`: RFC 3986 unreserved.
@@ -37,9 +37,8 @@ impl Connector for WsConnector {
         let mut request = url.as_str().into_client_request().map_err(|e| handshake_error(&url, e))?;
         request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
         // tungstenite checks that the server chose the subprotocol we offered.
-        let (ws, _) = client_async_with_config(request, tcp, Some(ws_config()))
-            .await
-            .map_err(|e| handshake_error(&url, e))?;
+        let (ws, _) =
+            client_async_with_config(request, tcp, Some(ws_config())).await.map_err(|e| handshake_error(&url, e))?;
         Ok(WsLink { ws })
     }
 
@@ -62,7 +61,11 @@ fn handshake_error(target: &str, error: WsError) -> LinkError {
         WsError::Http(response) => LinkError::Refused {
             target: target.to_owned(),
             status: response.status().as_u16(),
-            reason: response.body().as_deref().map(|b| String::from_utf8_lossy(b).trim().to_owned()).unwrap_or_default(),
+            reason: response
+                .body()
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).trim().to_owned())
+                .unwrap_or_default(),
         },
         error => LinkError::Handshake { target: target.to_owned(), error: Box::new(error) },
     }
