@@ -84,7 +84,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         Some(addr) => {
             // MQTT over WebSocket rides on this listener when the broker runs.
             let mqtt_over_ws = mqtt_shared.clone().zip(config.mqtt.ws_path.clone());
-            let ws = WsListener::bind(addr, &config.ws, mqtt_over_ws).await?;
+            let ws = WsListener::bind(addr, &config.ws, auth.clone(), mqtt_over_ws).await?;
             let local = ws.local_addr()?;
             tracker.spawn(ws.run(router.clone(), shutdown.clone(), tracker.clone()));
             let scheme = if config.ws.tls.is_some() { "wss" } else { "ws" };

@@ -261,3 +261,44 @@ async fn silent_peers_are_pinged_then_dropped() {
     assert_eq!(alive.recv().await, request);
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn credentials_bind_websocket_clients_to_their_endpoints() {
+    use tokio_tungstenite::tungstenite::{Error, client::IntoClientRequest};
+
+    let dir = std::env::temp_dir().join(format!("usphub-ws-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("credentials.toml");
+    let hash = usphub::auth::hash_password(b"s3cret", 1000);
+    std::fs::write(&file, format!("[[users]]\nname = \"fleet\"\npassword = \"{hash}\"\nendpoints = [\"os::012345-*\"]\n")).unwrap();
+    let hub = start_hub(|c| {
+        c.auth.credentials_file = Some(file.clone());
+        c.auth.allow_anonymous = false;
+    })
+    .await;
+    let addr = hub.ws_addr.unwrap();
+    let attempt = |eid: &str, authorization: Option<&str>| {
+        let mut req = format!("ws://{addr}/usp?eid={}", percent_encode(eid)).into_client_request().unwrap();
+        req.headers_mut().insert("Sec-WebSocket-Protocol", "v1.usp".parse().unwrap());
+        if let Some(a) = authorization {
+            req.headers_mut().insert("Authorization", a.parse().unwrap());
+        }
+        async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            match tokio_tungstenite::client_async(req, tcp).await {
+                Ok(_) => 101,
+                Err(Error::Http(resp)) => resp.status().as_u16(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    // "fleet:s3cret" and "fleet:wrong" in Basic.
+    let good = "Basic ZmxlZXQ6czNjcmV0";
+    let bad = "Basic ZmxlZXQ6d3Jvbmc=";
+    assert_eq!(attempt("os::012345-A", None).await, 401);
+    assert_eq!(attempt("os::012345-A", Some(bad)).await, 401);
+    assert_eq!(attempt("os::999999-A", Some(good)).await, 403);
+    assert_eq!(attempt("os::012345-A", Some(good)).await, 101);
+    hub.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

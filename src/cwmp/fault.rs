@@ -97,7 +97,9 @@ impl FaultCode {
             9017 => "File transfer failure: unable to complete download",
             9018 => "File transfer failure: file corrupted",
             9019 => "File transfer failure: file authentication failure",
-            9020 => "File transfer failure: unable to complete download within specified time windows",
+            9020 => {
+                "File transfer failure: unable to complete download within specified time windows"
+            }
             9021 => "Cancelation of file transfer not permitted in current transfer state",
             9022 => "Invalid UUID Format",
             9023 => "Unknown Execution Environment",
@@ -275,34 +277,64 @@ mod tests {
     fn invalid_parameter_name_depends_on_context() {
         let code = FaultCode::INVALID_PARAMETER_NAME;
         assert_eq!(code.usp_error(Path), UspErrorCode::INVALID_PATH);
-        assert_eq!(code.usp_error(Parameter), UspErrorCode::UNSUPPORTED_PARAMETER);
+        assert_eq!(
+            code.usp_error(Parameter),
+            UspErrorCode::UNSUPPORTED_PARAMETER
+        );
         assert_eq!(code.usp_error(Object), UspErrorCode::OBJECT_DOES_NOT_EXIST);
     }
 
     #[test]
     fn parameter_faults_map_to_param_errors() {
-        assert_eq!(FaultCode(9006).usp_error(Parameter), UspErrorCode::INVALID_TYPE);
-        assert_eq!(FaultCode(9007).usp_error(Parameter), UspErrorCode::INVALID_VALUE);
-        assert_eq!(FaultCode(9008).usp_error(Parameter), UspErrorCode::PARAM_READ_ONLY);
+        assert_eq!(
+            FaultCode(9006).usp_error(Parameter),
+            UspErrorCode::INVALID_TYPE
+        );
+        assert_eq!(
+            FaultCode(9007).usp_error(Parameter),
+            UspErrorCode::INVALID_VALUE
+        );
+        assert_eq!(
+            FaultCode(9008).usp_error(Parameter),
+            UspErrorCode::PARAM_READ_ONLY
+        );
     }
 
     #[test]
     fn transfer_and_command_faults_are_command_failures() {
         for code in 9010..=9020 {
-            assert_eq!(FaultCode(code).usp_error(Command), UspErrorCode::COMMAND_FAILURE);
+            assert_eq!(
+                FaultCode(code).usp_error(Command),
+                UspErrorCode::COMMAND_FAILURE
+            );
         }
-        assert_eq!(FaultCode(9003).usp_error(Command), UspErrorCode::INVALID_COMMAND_ARGUMENTS);
-        assert_eq!(FaultCode(9000).usp_error(Command), UspErrorCode::COMMAND_FAILURE);
-        assert_eq!(FaultCode(9000).usp_error(Path), UspErrorCode::MESSAGE_NOT_SUPPORTED);
+        assert_eq!(
+            FaultCode(9003).usp_error(Command),
+            UspErrorCode::INVALID_COMMAND_ARGUMENTS
+        );
+        assert_eq!(
+            FaultCode(9000).usp_error(Command),
+            UspErrorCode::COMMAND_FAILURE
+        );
+        assert_eq!(
+            FaultCode(9000).usp_error(Path),
+            UspErrorCode::MESSAGE_NOT_SUPPORTED
+        );
     }
 
     #[test]
     fn vendor_and_out_of_range_codes() {
         assert_eq!(FaultCode(9800).usp_error(Path), UspErrorCode(7800));
         assert_eq!(FaultCode(9899).usp_error(Path), UspErrorCode(7899));
-        assert_eq!(FaultCode(8002).usp_error(Path), UspErrorCode::INTERNAL_ERROR);
+        assert_eq!(
+            FaultCode(8002).usp_error(Path),
+            UspErrorCode::INTERNAL_ERROR
+        );
         assert_eq!(FaultCode(42).usp_error(Path), UspErrorCode::INTERNAL_ERROR);
-        assert_eq!(FaultCode(9500).usp_error(Path), UspErrorCode::MESSAGE_FAILED);
+        assert_eq!(
+            FaultCode(9500).usp_error(Path),
+            UspErrorCode::MESSAGE_FAILED
+        );
     }
 
     #[test]
@@ -329,9 +361,15 @@ mod tests {
 
     #[test]
     fn soap_fault_code_parsing_drops_prefixes() {
-        assert_eq!(SoapFaultCode::parse("SOAP-ENV:Client"), SoapFaultCode::Client);
+        assert_eq!(
+            SoapFaultCode::parse("SOAP-ENV:Client"),
+            SoapFaultCode::Client
+        );
         assert_eq!(SoapFaultCode::parse(" Server "), SoapFaultCode::Server);
-        assert_eq!(SoapFaultCode::parse("x:Odd"), SoapFaultCode::Other("Odd".into()));
+        assert_eq!(
+            SoapFaultCode::parse("x:Odd"),
+            SoapFaultCode::Other("Odd".into())
+        );
         assert_eq!(FaultCode(9005).soap_fault_code(), SoapFaultCode::Client);
         assert_eq!(FaultCode(9002).soap_fault_code(), SoapFaultCode::Server);
     }

@@ -2,8 +2,9 @@
 STOMP, admin) with its Unix domain socket in a short temporary directory (`hub.uds_path`).
 
 `hub` is a hub with the built-in defaults; `start_hub(config_toml)` starts one with a config
-file (TOML as in config/usphub.toml). Either is stopped with SIGTERM at the end of the test and
-must exit 0. When a test fails, the hub's stderr is attached to the report ("usphub stderr").
+file (TOML as in config/usphub.toml); `start_hub(config_toml, mqtt=True)` also opens the MQTT
+listener on a free port (`hub.mqtt_port`; MQTT over WebSocket is then on `hub.ws_port` at
+/mqtt). Either is stopped with SIGTERM at the end of the test and must exit 0. When a test fails, the hub's stderr is attached to the report ("usphub stderr").
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Hub:
     stderr_path: Path
     stomp_port: int
     uds_path: Path
+    mqtt_port: int | None = None
     stopped: bool = field(default=False)
 
     @property
@@ -90,9 +92,10 @@ class Hub:
         return self.proc.returncode
 
 
-def launch(tmp_path: Path, socket_dir: Path, config_toml: str | None, serial: int) -> Hub:
+def launch(tmp_path: Path, socket_dir: Path, config_toml: str | None, serial: int, mqtt: bool = False) -> Hub:
     """Starts hub number `serial` of the test (its files are named after it)."""
     ws_port, admin_port, stomp_port = free_port(), free_port(), free_port()
+    mqtt_port = free_port() if mqtt else None
     uds_path = socket_dir / f"hub-{serial}.sock"
     args = [
         str(hub_binary()),
@@ -100,7 +103,8 @@ def launch(tmp_path: Path, socket_dir: Path, config_toml: str | None, serial: in
         "--admin", f"127.0.0.1:{admin_port}",
         "--stomp", f"127.0.0.1:{stomp_port}",
         "--uds", str(uds_path),
-        "--mqtt", "off", "--cwmp", "off",
+        "--mqtt", f"127.0.0.1:{mqtt_port}" if mqtt else "off",
+        "--cwmp", "off",
     ]  # fmt: skip
     if config_toml is not None:
         config = tmp_path / f"usphub-{serial}.toml"
@@ -110,7 +114,7 @@ def launch(tmp_path: Path, socket_dir: Path, config_toml: str | None, serial: in
     with open(stderr_path, "wb") as stderr:
         env = dict(os.environ, NO_COLOR="1")  # plain logs in the captured file
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr, env=env)
-    return Hub(proc, ws_port, admin_port, stderr_path, stomp_port=stomp_port, uds_path=uds_path)
+    return Hub(proc, ws_port, admin_port, stderr_path, stomp_port=stomp_port, uds_path=uds_path, mqtt_port=mqtt_port)
 
 
 def wait_ready(hub: Hub) -> bool:
@@ -131,16 +135,16 @@ def wait_ready(hub: Hub) -> bool:
 
 @pytest.fixture
 def start_hub(request, tmp_path):
-    """Factory: `start_hub(config_toml=None)` starts a hub and returns its `Hub`."""
+    """Factory: `start_hub(config_toml=None, mqtt=False)` starts a hub and returns its `Hub`."""
     hubs: list[Hub] = []
     request.node.usphub_hubs = hubs
     # Socket paths are limited to 107 bytes, and pytest's tmp_path can be longer.
     socket_dir = Path(tempfile.mkdtemp(prefix="usphub-"))
 
-    def start(config_toml: str | None = None) -> Hub:
+    def start(config_toml: str | None = None, *, mqtt: bool = False) -> Hub:
         # A free port can be taken between our probe and the hub's bind: then try again.
         for _attempt in range(3):
-            hub = launch(tmp_path, socket_dir, config_toml, len(hubs))
+            hub = launch(tmp_path, socket_dir, config_toml, len(hubs), mqtt)
             hubs.append(hub)
             if wait_ready(hub):
                 return hub
@@ -179,3 +183,21 @@ def pytest_runtest_makereport(item, call):
     if report.failed and hubs:
         for i, hub in enumerate(hubs):
             report.sections.append((f"usphub stderr (hub {i}, {report.when})", hub.stderr()))
+
+
+@pytest.fixture
+def track(start_hub):
+    """`track(client)` registers a client (anything with close(): paho, mosquitto_sub, a
+    WebSocket) to be closed at the end of the test, before its hub is stopped."""
+    clients = []
+
+    def register(client):
+        clients.append(client)
+        return client
+
+    yield register
+    for client in reversed(clients):
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 (a failed close must not hide the test's result)
+            pass

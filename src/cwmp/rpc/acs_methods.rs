@@ -16,8 +16,15 @@ pub struct GetRpcMethodsResponse {
 impl GetRpcMethodsResponse {
     /// The methods this ACS accepts from a CPE: every one TR-069 makes mandatory for an ACS.
     pub fn acs_methods() -> Self {
-        let methods = ["Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete"];
-        Self { method_list: methods.map(String::from).to_vec() }
+        let methods = [
+            "Inform",
+            "GetRPCMethods",
+            "TransferComplete",
+            "AutonomousTransferComplete",
+        ];
+        Self {
+            method_list: methods.map(String::from).to_vec(),
+        }
     }
 }
 

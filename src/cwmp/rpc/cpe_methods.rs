@@ -21,12 +21,17 @@ pub struct Inform {
 impl Inform {
     /// Whether the Inform carries an event code (`"0 BOOTSTRAP"`, `"M Download"`, …).
     pub fn has_event(&self, event_code: &str) -> bool {
-        self.events.iter().any(|event| event.event_code == event_code)
+        self.events
+            .iter()
+            .any(|event| event.event_code == event_code)
     }
 
     /// The value of a parameter in the Inform's ParameterList.
     pub fn parameter(&self, name: &str) -> Option<&str> {
-        self.parameter_list.iter().find(|p| p.name == name).map(|p| p.value.as_str())
+        self.parameter_list
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.as_str())
     }
 }
 

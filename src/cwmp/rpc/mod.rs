@@ -13,8 +13,9 @@ mod values;
 pub use acs_methods::{
     AddObject, AddObjectResponse, DeleteObject, DeleteObjectResponse, Download, DownloadResponse,
     GetParameterAttributes, GetParameterAttributesResponse, GetParameterNames,
-    GetParameterNamesResponse, GetParameterValues, GetParameterValuesResponse, GetRpcMethodsResponse,
-    Reboot, SetParameterAttributes, SetParameterValues, SetParameterValuesResponse,
+    GetParameterNamesResponse, GetParameterValues, GetParameterValuesResponse,
+    GetRpcMethodsResponse, Reboot, SetParameterAttributes, SetParameterValues,
+    SetParameterValuesResponse,
 };
 pub use cpe_methods::{
     AutonomousTransferComplete, Inform, InformResponse, Kicked, KickedResponse, RequestDownload,

@@ -25,7 +25,10 @@ pub struct EventStruct {
 
 impl EventStruct {
     pub fn new(event_code: impl Into<String>, command_key: impl Into<String>) -> Self {
-        Self { event_code: event_code.into(), command_key: command_key.into() }
+        Self {
+            event_code: event_code.into(),
+            command_key: command_key.into(),
+        }
     }
 }
 
@@ -105,7 +108,11 @@ pub struct ParameterValueStruct {
 
 impl ParameterValueStruct {
     pub fn new(name: impl Into<String>, value: impl Into<String>, xsd_type: XsdType) -> Self {
-        Self { name: name.into(), value: value.into(), xsd_type: Some(xsd_type) }
+        Self {
+            name: name.into(),
+            value: value.into(),
+            xsd_type: Some(xsd_type),
+        }
     }
 }
 

@@ -54,7 +54,9 @@ pub enum Body {
     Fault(SoapFault),
     /// A method in a CWMP namespace that this codec does not decode (`Upload`,
     /// `DUStateChangeComplete`, `X_…` vendor methods, …): the ACS answers it with fault 8000.
-    Unknown { method: String },
+    Unknown {
+        method: String,
+    },
 }
 
 impl Body {

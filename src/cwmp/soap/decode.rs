@@ -18,34 +18,49 @@ pub(crate) fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapError> {
     }
     let root = parse_document(xml)?;
     if !root.is(SOAP_ENVELOPE, "Envelope") {
-        return Err(SoapError::NotSoapEnvelope { found: root.display_name() });
+        return Err(SoapError::NotSoapEnvelope {
+            found: root.display_name(),
+        });
     }
-    let soap_child = |name| root.children.iter().find(|child| child.is(SOAP_ENVELOPE, name));
+    let soap_child = |name| {
+        root.children
+            .iter()
+            .find(|child| child.is(SOAP_ENVELOPE, name))
+    };
     let body = soap_child("Body").ok_or(SoapError::MissingBody)?;
     let [method] = body.children.as_slice() else {
-        return Err(SoapError::BodyChildCount { count: body.children.len() });
+        return Err(SoapError::BodyChildCount {
+            count: body.children.len(),
+        });
     };
-    let header_elements = soap_child("Header").map(|header| header.children.as_slice()).unwrap_or_default();
+    let header_elements = soap_child("Header")
+        .map(|header| header.children.as_slice())
+        .unwrap_or_default();
 
-    // The SOAP Fault is in the envelope namespace; its cwmp:Fault detail names the version.
-    let fault_detail = match method.is(SOAP_ENVELOPE, "Fault") {
-        true => Some(cwmp_fault_detail(method)),
-        false => None,
+    // A SOAP Fault is in the envelope namespace; its cwmp:Fault detail names the version.
+    let is_fault = method.is(SOAP_ENVELOPE, "Fault");
+    let fault_detail = if is_fault {
+        cwmp_fault_detail(method)
+    } else {
+        None
     };
-    let versioned = match &fault_detail {
-        Some(Some(detail)) => detail,
-        _ => method,
-    };
-    let cwmp_version = cwmp_version_of(versioned, header_elements)?;
-    let arguments_error = |error: ArgumentError, id: Option<String>| SoapError::Arguments { cwmp_version, id, error };
+    let cwmp_version = cwmp_version_of(fault_detail.unwrap_or(method), header_elements)?;
 
-    let headers = read_headers(header_elements).map_err(|error| arguments_error(error, None))?;
-    let body = match fault_detail {
-        Some(Some(detail)) => decode_fault(method, detail).map(Body::Fault),
-        Some(None) => Err(ArgumentError::Missing { method: "Fault", element: "detail/Fault" }),
-        None => decode_method(method),
-    };
-    let body = body.map_err(|error| arguments_error(error, headers.id.clone()))?;
+    let mut headers = Headers::default();
+    let decoded =
+        read_headers(header_elements, &mut headers).and_then(|()| match (is_fault, fault_detail) {
+            (true, Some(detail)) => decode_fault(method, detail).map(Body::Fault),
+            (true, None) => Err(ArgumentError::Missing {
+                method: "Fault",
+                element: "detail/Fault",
+            }),
+            (false, _) => decode_method(method),
+        });
+    let body = decoded.map_err(|error| SoapError::Arguments {
+        cwmp_version,
+        id: headers.id.clone(),
+        error,
+    })?;
     Ok(Envelope {
         cwmp_version,
         id: headers.id,
@@ -67,7 +82,11 @@ struct Headers {
 
 /// The `cwmp:Fault` inside a SOAP Fault's `detail`.
 fn cwmp_fault_detail(fault: &Element) -> Option<&Element> {
-    fault.child("detail")?.children.iter().find(|child| child.local_name == "Fault")
+    fault
+        .child("detail")?
+        .children
+        .iter()
+        .find(|child| child.local_name == "Fault")
 }
 
 /// The CWMP namespace of the method element, or failing that (a SOAP Fault without CWMP
@@ -75,11 +94,15 @@ fn cwmp_fault_detail(fault: &Element) -> Option<&Element> {
 fn cwmp_version_of(method: &Element, headers: &[Element]) -> Result<CwmpNamespace, SoapError> {
     let candidates = std::iter::once(method).chain(headers);
     for element in candidates {
-        let Some(namespace) = element.namespace.as_deref() else { continue };
+        let Some(namespace) = element.namespace.as_deref() else {
+            continue;
+        };
         if let Some(version) = CwmpNamespace::from_urn(namespace) {
             return Ok(version);
         }
-        if looks_like_cwmp(namespace) || (std::ptr::eq(element, method) && namespace != SOAP_ENVELOPE) {
+        if looks_like_cwmp(namespace)
+            || (std::ptr::eq(element, method) && namespace != SOAP_ENVELOPE)
+        {
             return Err(SoapError::UnknownCwmpNamespace {
                 namespace: namespace.to_owned(),
                 element: element.local_name.clone(),
@@ -94,12 +117,13 @@ fn cwmp_version_of(method: &Element, headers: &[Element]) -> Result<CwmpNamespac
 
 /// Reads the CWMP headers; others are ignored, even with `mustUnderstand="1"`, because a
 /// SOAP MustUnderstand fault would only end sessions that the ACS can otherwise serve.
-fn read_headers(elements: &[Element]) -> Result<Headers, ArgumentError> {
-    let mut headers = Headers::default();
+fn read_headers(elements: &[Element], headers: &mut Headers) -> Result<(), ArgumentError> {
+    // The ID first, so that a fault about another header can still echo it.
+    let id = elements.iter().find(|header| header.local_name == "ID");
+    headers.id = id.map(|header| header.text.trim().to_owned());
     for header in elements {
         let text = header.text.trim();
         match header.local_name.as_str() {
-            "ID" => headers.id = Some(text.to_owned()),
             "HoldRequests" => {
                 let value = parse_bool(text).ok_or_else(|| ArgumentError::Invalid {
                     method: "Header",
@@ -117,5 +141,5 @@ fn read_headers(elements: &[Element]) -> Result<Headers, ArgumentError> {
             _ => {}
         }
     }
-    Ok(headers)
+    Ok(())
 }

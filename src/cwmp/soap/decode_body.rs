@@ -16,12 +16,16 @@ pub(crate) fn decode_method(element: &Element) -> Decoded<Body> {
     let name = element.local_name.as_str();
     Ok(match name {
         "Inform" => Body::Inform(inform(Fields::new("Inform", element))?),
-        "TransferComplete" => Body::TransferComplete(transfer_complete(Fields::new("TransferComplete", element))?),
-        "AutonomousTransferComplete" => Body::AutonomousTransferComplete(autonomous_transfer_complete(
-            Fields::new("AutonomousTransferComplete", element),
-        )?),
+        "TransferComplete" => {
+            Body::TransferComplete(transfer_complete(Fields::new("TransferComplete", element))?)
+        }
+        "AutonomousTransferComplete" => Body::AutonomousTransferComplete(
+            autonomous_transfer_complete(Fields::new("AutonomousTransferComplete", element))?,
+        ),
         "GetRPCMethods" => Body::GetRpcMethods,
-        "RequestDownload" => Body::RequestDownload(request_download(Fields::new("RequestDownload", element))?),
+        "RequestDownload" => {
+            Body::RequestDownload(request_download(Fields::new("RequestDownload", element))?)
+        }
         "Kicked" => Body::Kicked(kicked(Fields::new("Kicked", element))),
         "InformResponse" => Body::InformResponse(InformResponse {
             max_envelopes: Fields::new("InformResponse", element).u32_or("MaxEnvelopes", 1)?,
@@ -44,7 +48,8 @@ fn decode_acs_method(element: &Element) -> Decoded<Body> {
     let name = element.local_name.as_str();
     Ok(match name {
         "GetParameterValues" => Body::GetParameterValues(GetParameterValues {
-            parameter_names: Fields::new("GetParameterValues", element).strings("ParameterNames")?,
+            parameter_names: Fields::new("GetParameterValues", element)
+                .strings("ParameterNames")?,
         }),
         "SetParameterValues" => {
             let fields = Fields::new("SetParameterValues", element);
@@ -61,12 +66,18 @@ fn decode_acs_method(element: &Element) -> Decoded<Body> {
             })
         }
         "GetParameterAttributes" => Body::GetParameterAttributes(GetParameterAttributes {
-            parameter_names: Fields::new("GetParameterAttributes", element).strings("ParameterNames")?,
+            parameter_names: Fields::new("GetParameterAttributes", element)
+                .strings("ParameterNames")?,
         }),
         "SetParameterAttributes" => {
             let fields = Fields::new("SetParameterAttributes", element);
-            let parameter_list = fields.list("ParameterList")?.iter().map(|item| set_attributes(fields.of(item)));
-            Body::SetParameterAttributes(SetParameterAttributes { parameter_list: parameter_list.collect::<Decoded<_>>()? })
+            let parameter_list = fields
+                .list("ParameterList")?
+                .iter()
+                .map(|item| set_attributes(fields.of(item)));
+            Body::SetParameterAttributes(SetParameterAttributes {
+                parameter_list: parameter_list.collect::<Decoded<_>>()?,
+            })
         }
         "AddObject" => {
             let fields = Fields::new("AddObject", element);
@@ -82,7 +93,9 @@ fn decode_acs_method(element: &Element) -> Decoded<Body> {
                 parameter_key: fields.text_or_empty("ParameterKey"),
             })
         }
-        "Reboot" => Body::Reboot(Reboot { command_key: Fields::new("Reboot", element).text_or_empty("CommandKey") }),
+        "Reboot" => Body::Reboot(Reboot {
+            command_key: Fields::new("Reboot", element).text_or_empty("CommandKey"),
+        }),
         "FactoryReset" => Body::FactoryReset,
         "Download" => Body::Download(download(Fields::new("Download", element))?),
         _ => return decode_cpe_response(element),
@@ -92,19 +105,31 @@ fn decode_acs_method(element: &Element) -> Decoded<Body> {
 fn decode_cpe_response(element: &Element) -> Decoded<Body> {
     let name = element.local_name.as_str();
     Ok(match name {
-        "GetParameterValuesResponse" => Body::GetParameterValuesResponse(GetParameterValuesResponse {
-            parameter_list: parameter_values(Fields::new("GetParameterValuesResponse", element), "ParameterList")?,
-        }),
-        "SetParameterValuesResponse" => Body::SetParameterValuesResponse(SetParameterValuesResponse {
-            status: Fields::new("SetParameterValuesResponse", element).status()?,
-        }),
+        "GetParameterValuesResponse" => {
+            Body::GetParameterValuesResponse(GetParameterValuesResponse {
+                parameter_list: parameter_values(
+                    Fields::new("GetParameterValuesResponse", element),
+                    "ParameterList",
+                )?,
+            })
+        }
+        "SetParameterValuesResponse" => {
+            Body::SetParameterValuesResponse(SetParameterValuesResponse {
+                status: Fields::new("SetParameterValuesResponse", element).status()?,
+            })
+        }
         "GetParameterNamesResponse" => {
             let fields = Fields::new("GetParameterNamesResponse", element);
             let items = fields.list("ParameterList")?.iter().map(|item| {
                 let item = fields.of(item);
-                Ok(ParameterInfoStruct { name: item.text("Name")?, writable: item.bool("Writable")? })
+                Ok(ParameterInfoStruct {
+                    name: item.text("Name")?,
+                    writable: item.bool("Writable")?,
+                })
             });
-            Body::GetParameterNamesResponse(GetParameterNamesResponse { parameter_list: items.collect::<Decoded<_>>()? })
+            Body::GetParameterNamesResponse(GetParameterNamesResponse {
+                parameter_list: items.collect::<Decoded<_>>()?,
+            })
         }
         "GetParameterAttributesResponse" => {
             let fields = Fields::new("GetParameterAttributesResponse", element);
@@ -141,7 +166,9 @@ fn decode_cpe_response(element: &Element) -> Decoded<Body> {
                 complete_time: fields.text_or_empty("CompleteTime"),
             })
         }
-        _ => Body::Unknown { method: name.to_owned() },
+        _ => Body::Unknown {
+            method: name.to_owned(),
+        },
     })
 }
 
@@ -178,7 +205,10 @@ fn inform(fields: Fields<'_>) -> Decoded<Inform> {
     let device = fields.nested("DeviceId")?;
     let events = fields.list_or_empty("Event").iter().map(|item| {
         let item = fields.of(item);
-        EventStruct::new(item.text_or_empty("EventCode"), item.text_or_empty("CommandKey"))
+        EventStruct::new(
+            item.text_or_empty("EventCode"),
+            item.text_or_empty("CommandKey"),
+        )
     });
     Ok(Inform {
         device_id: DeviceId {
@@ -224,15 +254,24 @@ fn autonomous_transfer_complete(fields: Fields<'_>) -> Decoded<AutonomousTransfe
 /// The `FaultStruct` of a transfer report; required, since success is `FaultCode` 0.
 fn fault_struct(fields: Fields<'_>) -> Decoded<FaultStruct> {
     let fault = fields.nested("FaultStruct")?;
-    Ok(FaultStruct { fault_code: fault.u32("FaultCode")?, fault_string: fault.text_or_empty("FaultString") })
+    Ok(FaultStruct {
+        fault_code: fault.u32("FaultCode")?,
+        fault_string: fault.text_or_empty("FaultString"),
+    })
 }
 
 fn request_download(fields: Fields<'_>) -> Decoded<RequestDownload> {
     let args = fields.list_or_empty("FileTypeArg").iter().map(|item| {
         let item = fields.of(item);
-        ArgStruct { name: item.text_or_empty("Name"), value: item.text_or_empty("Value") }
+        ArgStruct {
+            name: item.text_or_empty("Name"),
+            value: item.text_or_empty("Value"),
+        }
     });
-    Ok(RequestDownload { file_type: fields.text("FileType")?, file_type_args: args.collect() })
+    Ok(RequestDownload {
+        file_type: fields.text("FileType")?,
+        file_type_args: args.collect(),
+    })
 }
 
 fn kicked(fields: Fields<'_>) -> Kicked {
@@ -270,7 +309,10 @@ fn set_attributes(item: Fields<'_>) -> Decoded<SetParameterAttributesStruct> {
 }
 
 fn access_list(item: Fields<'_>) -> Vec<String> {
-    item.list_or_empty("AccessList").iter().map(|entry| entry.text.trim().to_owned()).collect()
+    item.list_or_empty("AccessList")
+        .iter()
+        .map(|entry| entry.text.trim().to_owned())
+        .collect()
 }
 
 /// A required array of `ParameterValueStruct`.
@@ -294,7 +336,10 @@ fn parameter_values(fields: Fields<'_>, list: &'static str) -> Decoded<Vec<Param
 /// not a type system at all (then the local name is kept as an unknown type).
 fn value_type(value: &Element) -> Option<XsdType> {
     let type_name = value.xsi_type.as_ref()?;
-    let known_namespace = type_name.namespace.as_deref().is_none_or(is_value_type_namespace);
+    let known_namespace = type_name
+        .namespace
+        .as_deref()
+        .is_none_or(is_value_type_namespace);
     Some(match known_namespace {
         true => XsdType::from_local_name(&type_name.local_name),
         false => XsdType::Other(type_name.local_name.clone()),

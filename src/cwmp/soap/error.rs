@@ -27,16 +27,27 @@ pub enum SoapError {
     /// A well-formed CWMP envelope whose method arguments are unusable. The namespace and ID
     /// are known, so the ACS can answer with a SOAP Fault rather than drop the session.
     #[error("{error}")]
-    Arguments { cwmp_version: CwmpNamespace, id: Option<String>, error: ArgumentError },
+    Arguments {
+        cwmp_version: CwmpNamespace,
+        id: Option<String>,
+        error: ArgumentError,
+    },
 }
 
 /// What is wrong with the arguments of a CWMP method.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArgumentError {
     #[error("{method}: missing required element {element}")]
-    Missing { method: &'static str, element: &'static str },
+    Missing {
+        method: &'static str,
+        element: &'static str,
+    },
     #[error("{method}: invalid {element} value {value:?}")]
-    Invalid { method: &'static str, element: &'static str, value: String },
+    Invalid {
+        method: &'static str,
+        element: &'static str,
+        value: String,
+    },
 }
 
 /// How the ACS should answer a body it could not use.
@@ -66,7 +77,14 @@ impl SoapError {
     /// The SOAP Fault envelope to send back, in the CPE's namespace with its cwmp:ID, when the
     /// answer is a fault (`None` means answer HTTP 400).
     pub fn fault_reply(&self) -> Option<Envelope> {
-        let Self::Arguments { cwmp_version, id, error } = self else { return None };
+        let Self::Arguments {
+            cwmp_version,
+            id,
+            error,
+        } = self
+        else {
+            return None;
+        };
         let mut fault = SoapFault::new(FaultCode::ACS_INVALID_ARGUMENTS);
         fault.detail.fault_string = error.to_string();
         let mut reply = Envelope::new(*cwmp_version, Body::Fault(fault));

@@ -25,11 +25,17 @@ impl<'a> Fields<'a> {
 
     /// The same method's view of a nested element (a struct inside a list).
     pub fn of(&self, element: &'a Element) -> Self {
-        Self { method: self.method, element }
+        Self {
+            method: self.method,
+            element,
+        }
     }
 
     pub fn required(&self, name: &'static str) -> Decoded<&'a Element> {
-        self.element.child(name).ok_or(ArgumentError::Missing { method: self.method, element: name })
+        self.element.child(name).ok_or(ArgumentError::Missing {
+            method: self.method,
+            element: name,
+        })
     }
 
     pub fn nested(&self, name: &'static str) -> Decoded<Self> {
@@ -43,7 +49,10 @@ impl<'a> Fields<'a> {
 
     /// Trimmed text of a child, or empty when absent.
     pub fn text_or_empty(&self, name: &str) -> String {
-        self.element.child(name).map(|child| child.text.trim().to_owned()).unwrap_or_default()
+        self.element
+            .child(name)
+            .map(|child| child.text.trim().to_owned())
+            .unwrap_or_default()
     }
 
     pub fn u32(&self, name: &'static str) -> Decoded<u32> {
@@ -68,7 +77,9 @@ impl<'a> Fields<'a> {
 
     pub fn status(&self) -> Decoded<ChangeStatus> {
         let text = &self.required("Status")?.text;
-        self.parse("Status", text, |t| t.parse().ok().and_then(ChangeStatus::from_wire))
+        self.parse("Status", text, |t| {
+            t.parse().ok().and_then(ChangeStatus::from_wire)
+        })
     }
 
     /// The items of a required array.
@@ -78,15 +89,27 @@ impl<'a> Fields<'a> {
 
     /// The items of an array that may be absent.
     pub fn list_or_empty(&self, name: &str) -> &'a [Element] {
-        self.element.child(name).map(|child| child.children.as_slice()).unwrap_or_default()
+        self.element
+            .child(name)
+            .map(|child| child.children.as_slice())
+            .unwrap_or_default()
     }
 
     /// The trimmed texts of a required array of strings.
     pub fn strings(&self, name: &'static str) -> Decoded<Vec<String>> {
-        Ok(self.list(name)?.iter().map(|item| item.text.trim().to_owned()).collect())
+        Ok(self
+            .list(name)?
+            .iter()
+            .map(|item| item.text.trim().to_owned())
+            .collect())
     }
 
-    fn parse<T>(&self, name: &'static str, text: &str, parse: impl Fn(&str) -> Option<T>) -> Decoded<T> {
+    fn parse<T>(
+        &self,
+        name: &'static str,
+        text: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Decoded<T> {
         parse(text.trim()).ok_or_else(|| ArgumentError::Invalid {
             method: self.method,
             element: name,

@@ -13,10 +13,14 @@ pub const XML_SCHEMA: &str = "http://www.w3.org/2001/XMLSchema";
 pub const XML_SCHEMA_INSTANCE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// The pre-2001 drafts some legacy stacks (e.g. netcwmp) still declare for `xsd:`/`xsi:`.
-const LEGACY_XML_SCHEMA: [&str; 2] =
-    ["http://www.w3.org/1999/XMLSchema", "http://www.w3.org/2000/10/XMLSchema"];
-const LEGACY_XML_SCHEMA_INSTANCE: [&str; 2] =
-    ["http://www.w3.org/1999/XMLSchema-instance", "http://www.w3.org/2000/10/XMLSchema-instance"];
+const LEGACY_XML_SCHEMA: [&str; 2] = [
+    "http://www.w3.org/1999/XMLSchema",
+    "http://www.w3.org/2000/10/XMLSchema",
+];
+const LEGACY_XML_SCHEMA_INSTANCE: [&str; 2] = [
+    "http://www.w3.org/1999/XMLSchema-instance",
+    "http://www.w3.org/2000/10/XMLSchema-instance",
+];
 
 /// Whether a namespace is one of the XML Schema namespaces whose types CWMP values use.
 pub(crate) fn is_value_type_namespace(uri: &str) -> bool {

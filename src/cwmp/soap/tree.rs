@@ -42,7 +42,9 @@ impl Element {
     /// The first child with this local name, whatever its namespace: CWMP arguments are
     /// unqualified, but some stacks qualify them.
     pub fn child(&self, local_name: &str) -> Option<&Element> {
-        self.children.iter().find(|child| child.local_name == local_name)
+        self.children
+            .iter()
+            .find(|child| child.local_name == local_name)
     }
 
     pub fn is(&self, namespace: &str, local_name: &str) -> bool {
@@ -67,7 +69,7 @@ pub(crate) fn parse_document(xml: &[u8]) -> Result<Element, SoapError> {
     let mut open: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
-        let (namespace, event) = reader.read_resolved_event().map_err(|err| malformed(&reader, err))?;
+        let event = reader.read_event().map_err(|err| malformed(&reader, err))?;
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(malformed(&reader, "content after the root element"));
@@ -76,23 +78,29 @@ pub(crate) fn parse_document(xml: &[u8]) -> Result<Element, SoapError> {
                 if open.len() >= MAX_DEPTH {
                     return Err(SoapError::TooDeep { limit: MAX_DEPTH });
                 }
-                open.push(new_element(&reader, namespace, &start)?);
+                open.push(new_element(&reader, &start)?);
             }
             Event::Empty(start) => {
-                let element = new_element(&reader, namespace, &start)?;
+                let element = new_element(&reader, &start)?;
                 close(&mut open, &mut root, element);
             }
             Event::End(_) => {
                 // check_end_names guarantees a matching Start was open.
-                let element = open.pop().ok_or_else(|| malformed(&reader, "unmatched end tag"))?;
+                let element = open
+                    .pop()
+                    .ok_or_else(|| malformed(&reader, "unmatched end tag"))?;
                 close(&mut open, &mut root, element);
             }
             Event::Text(text) => {
-                let text = text.xml10_content().map_err(|err| malformed(&reader, err))?;
+                let text = text
+                    .xml10_content()
+                    .map_err(|err| malformed(&reader, err))?;
                 append_text(&reader, &mut open, &text)?;
             }
             Event::CData(data) => {
-                let data = data.xml10_content().map_err(|err| malformed(&reader, err))?;
+                let data = data
+                    .xml10_content()
+                    .map_err(|err| malformed(&reader, err))?;
                 append_text(&reader, &mut open, &data)?;
             }
             Event::GeneralRef(reference) => {
@@ -114,14 +122,18 @@ pub(crate) fn parse_document(xml: &[u8]) -> Result<Element, SoapError> {
     root.ok_or_else(|| malformed(&reader, "no root element"))
 }
 
-fn close(open: &mut Vec<Element>, root: &mut Option<Element>, element: Element) {
+fn close(open: &mut [Element], root: &mut Option<Element>, element: Element) {
     match open.last_mut() {
         Some(parent) => parent.children.push(element),
         None => *root = Some(element),
     }
 }
 
-fn append_text(reader: &NsReader<&[u8]>, open: &mut [Element], text: &str) -> Result<(), SoapError> {
+fn append_text(
+    reader: &NsReader<&[u8]>,
+    open: &mut [Element],
+    text: &str,
+) -> Result<(), SoapError> {
     match open.last_mut() {
         Some(element) => element.text.push_str(text),
         None if text.trim().is_empty() => {}
@@ -130,21 +142,25 @@ fn append_text(reader: &NsReader<&[u8]>, open: &mut [Element], text: &str) -> Re
     Ok(())
 }
 
-fn new_element(
-    reader: &NsReader<&[u8]>,
-    namespace: ResolveResult<'_>,
-    start: &BytesStart<'_>,
-) -> Result<Element, SoapError> {
-    let local_name = utf8(reader, start.local_name().as_ref())?.to_owned();
+fn new_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, SoapError> {
+    let (namespace, local_name) = reader.resolver().resolve_element(start.name());
+    let local_name = utf8(reader, local_name.as_ref())?.to_owned();
     let namespace = match namespace {
         ResolveResult::Bound(ns) => Some(namespace_uri(reader, ns)?),
         ResolveResult::Unbound => None,
         ResolveResult::Unknown(prefix) => {
             let prefix = String::from_utf8_lossy(&prefix);
-            return Err(malformed(reader, format!("undeclared namespace prefix {prefix:?}")));
+            return Err(malformed(
+                reader,
+                format!("undeclared namespace prefix {prefix:?}"),
+            ));
         }
     };
-    let mut element = Element { namespace, local_name, ..Element::default() };
+    let mut element = Element {
+        namespace,
+        local_name,
+        ..Element::default()
+    };
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|err| malformed(reader, err))?;
         let (attr_ns, attr_local) = reader.resolver().resolve_attribute(attribute.key);
@@ -163,7 +179,9 @@ fn new_element(
 /// written with the conventional `xsi` prefix that the CPE forgot to declare.
 fn names_schema_instance(namespace: &ResolveResult<'_>, key: QName<'_>) -> bool {
     match namespace {
-        ResolveResult::Bound(ns) => std::str::from_utf8(ns.as_ref()).is_ok_and(is_schema_instance_namespace),
+        ResolveResult::Bound(ns) => {
+            std::str::from_utf8(ns.as_ref()).is_ok_and(is_schema_instance_namespace)
+        }
         ResolveResult::Unknown(prefix) => prefix.as_slice() == b"xsi",
         ResolveResult::Unbound => key.as_ref() == b"xsi:type",
     }
@@ -175,13 +193,20 @@ fn resolve_type_name(reader: &NsReader<&[u8]>, value: &str) -> Result<TypeName, 
         ResolveResult::Bound(ns) => Some(namespace_uri(reader, ns)?),
         ResolveResult::Unbound | ResolveResult::Unknown(_) => None,
     };
-    Ok(TypeName { namespace, local_name: utf8(reader, local.as_ref())?.to_owned() })
+    Ok(TypeName {
+        namespace,
+        local_name: utf8(reader, local.as_ref())?.to_owned(),
+    })
 }
 
 /// Resolves `&name;` (the five predefined entities) and `&#N;`/`&#xN;` character references.
 fn resolve_reference(reference: &BytesRef<'_>) -> Option<String> {
     if reference.is_char_ref() {
-        return reference.resolve_char_ref().ok().flatten().map(String::from);
+        return reference
+            .resolve_char_ref()
+            .ok()
+            .flatten()
+            .map(String::from);
     }
     let name = reference.decode().ok()?;
     quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned)
@@ -196,7 +221,10 @@ fn utf8<'a>(reader: &NsReader<&[u8]>, bytes: &'a [u8]) -> Result<&'a str, SoapEr
 }
 
 fn malformed(reader: &NsReader<&[u8]>, reason: impl ToString) -> SoapError {
-    SoapError::MalformedXml { position: reader.error_position().max(reader.buffer_position()), reason: reason.to_string() }
+    SoapError::MalformedXml {
+        position: reader.error_position().max(reader.buffer_position()),
+        reason: reason.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -214,7 +242,10 @@ mod tests {
         assert_eq!(value.text, "4&2A<x>");
         let xsi_type = value.xsi_type.as_ref().unwrap();
         assert_eq!(xsi_type.local_name, "unsignedInt");
-        assert_eq!(xsi_type.namespace.as_deref(), Some("http://www.w3.org/2001/XMLSchema"));
+        assert_eq!(
+            xsi_type.namespace.as_deref(),
+            Some("http://www.w3.org/2001/XMLSchema")
+        );
         assert!(root.child("E").is_some_and(|e| e.text.is_empty()));
     }
 
@@ -237,14 +268,20 @@ mod tests {
             b"",
         ] {
             let err = parse_document(xml).unwrap_err();
-            assert!(matches!(err, SoapError::MalformedXml { .. }), "{xml:?}: {err:?}");
+            assert!(
+                matches!(err, SoapError::MalformedXml { .. }),
+                "{xml:?}: {err:?}"
+            );
         }
     }
 
     #[test]
     fn caps_nesting_depth() {
         let xml = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
-        assert_eq!(parse_document(xml.as_bytes()).unwrap_err(), SoapError::TooDeep { limit: MAX_DEPTH });
+        assert_eq!(
+            parse_document(xml.as_bytes()).unwrap_err(),
+            SoapError::TooDeep { limit: MAX_DEPTH }
+        );
         let ok = "<a>".repeat(MAX_DEPTH) + &"</a>".repeat(MAX_DEPTH);
         assert!(parse_document(ok.as_bytes()).is_ok());
     }

@@ -104,12 +104,16 @@ pub enum Refusal {
     BadEndpointId(#[from] EndpointIdError),
     #[error("?eid= and the bbf-usp-protocol extension name different endpoints")]
     ConflictingEndpointIds,
+    #[error("authentication required: {0}")]
+    Unauthorized(crate::auth::Denied),
 }
 
 impl Refusal {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::WrongPath(_) => StatusCode::NOT_FOUND,
+            Self::Unauthorized(crate::auth::Denied::BadCredentials) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(crate::auth::Denied::EndpointNotAllowed) => StatusCode::FORBIDDEN,
             Self::NotGet => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotUpgrade | Self::UnsupportedVersion => StatusCode::UPGRADE_REQUIRED,
             Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -131,6 +135,9 @@ impl Refusal {
             Self::NotGet => head.push_str("Allow: GET\r\n"),
             Self::NotUpgrade | Self::UnsupportedVersion => {
                 head.push_str("Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n")
+            }
+            Self::Unauthorized(crate::auth::Denied::BadCredentials) => {
+                head.push_str("WWW-Authenticate: Basic realm=\"usphub\", charset=\"UTF-8\"\r\n")
             }
             _ => {}
         }
@@ -209,6 +216,20 @@ pub fn switching_protocols(accept: &str, negotiated: &Negotiated, policy: &Hands
         let _ = write!(out, "Sec-WebSocket-Extensions: {EXTENSION}; eid=\"{eid}\"\r\n");
     }
     out + "\r\n"
+}
+
+/// User name and password of an `Authorization: Basic` header (RFC 7617), if present.
+pub fn basic_credentials<B>(req: &Request<B>) -> Option<(String, Vec<u8>)> {
+    use base64::Engine;
+    let value = req.headers().get(tokio_tungstenite::tungstenite::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    let user = String::from_utf8(decoded[..colon].to_vec()).ok()?;
+    Some((user, decoded[colon + 1..].to_vec()))
 }
 
 /// The percent-decoded `eid` of a query string, if present.
@@ -358,6 +379,16 @@ mod tests {
         ("Sec-WebSocket-Version", "13"),
         ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
     ];
+
+    #[test]
+    fn basic_credentials_are_read() {
+        let req = Request::get("/usp").header("Authorization", "Basic dXNlcjpwYTpzcw==").body(()).unwrap();
+        assert_eq!(basic_credentials(&req), Some(("user".into(), b"pa:ss".to_vec())));
+        let bearer = Request::get("/usp").header("Authorization", "Bearer x").body(()).unwrap();
+        assert_eq!(basic_credentials(&bearer), None);
+        let resp = Refusal::Unauthorized(crate::auth::Denied::BadCredentials).response();
+        assert!(resp.starts_with("HTTP/1.1 401 ") && resp.contains("WWW-Authenticate: Basic"));
+    }
 
     #[test]
     fn mqtt_subprotocols() {

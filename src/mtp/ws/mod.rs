@@ -34,6 +34,7 @@ use session::SessionTimers;
 /// Settings shared by every connection of the listener.
 struct Settings {
     policy: HandshakePolicy,
+    auth: Arc<crate::auth::Authenticator>,
     /// The broker behind MQTT over WebSocket, when the MQTT MTP runs.
     mqtt: Option<Arc<MqttShared>>,
     websocket: WebSocketConfig,
@@ -50,7 +51,12 @@ pub struct WsListener {
 impl WsListener {
     /// Binds the listener; with `mqtt` (the broker and the path to serve it on), MQTT over
     /// WebSocket is served beside USP.
-    pub async fn bind(addr: &str, config: &WsConfig, mqtt: Option<(Arc<MqttShared>, String)>) -> anyhow::Result<Self> {
+    pub async fn bind(
+        addr: &str,
+        config: &WsConfig,
+        auth: Arc<crate::auth::Authenticator>,
+        mqtt: Option<(Arc<MqttShared>, String)>,
+    ) -> anyhow::Result<Self> {
         let tls = config
             .tls
             .as_ref()
@@ -76,6 +82,7 @@ impl WsListener {
                 server_eid: config.server_eid.clone(),
                 mqtt_path: mqtt.as_ref().map(|(_, path)| path.clone()),
             },
+            auth,
             mqtt: mqtt.map(|(shared, _)| shared),
             websocket,
             timers: SessionTimers {
@@ -104,7 +111,7 @@ impl WsListener {
 }
 
 async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: Arc<Settings>, shutdown: CancellationToken) {
-    let opened = timeout(settings.handshake_timeout, open(&mut stream, &settings.policy)).await;
+    let opened = timeout(settings.handshake_timeout, open(&mut stream, &settings.policy, &settings.auth)).await;
     let (negotiated, rest) = match opened {
         Ok(Ok((Opened::Usp(n), rest))) => (n, rest),
         Ok(Ok((Opened::Mqtt, rest))) => {
@@ -136,6 +143,29 @@ async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: A
     info!(eid = %negotiated.eid, %peer, "websocket endpoint disconnected");
 }
 
+/// HTTP Basic against the credentials file, binding the user to the endpoint it claims. A
+/// first login costs a PBKDF2 verification, so it runs on the blocking pool.
+async fn authenticate(
+    auth: &Arc<crate::auth::Authenticator>,
+    credentials: Option<(String, Vec<u8>)>,
+    eid: &str,
+) -> Result<(), Refusal> {
+    let (user, password) = match credentials {
+        Some((u, p)) => (Some(u), Some(p)),
+        None => (None, None),
+    };
+    let check = {
+        let (auth, eid) = (auth.clone(), eid.to_owned());
+        move || auth.check(user.as_deref(), password.as_deref(), Some(&eid))
+    };
+    let verdict = if auth.is_open() {
+        check()
+    } else {
+        tokio::task::spawn_blocking(check).await.unwrap_or(Err(crate::auth::Denied::BadCredentials))
+    };
+    verdict.map_err(Refusal::Unauthorized)
+}
+
 /// Which protocol a connection opened.
 enum Opened {
     Usp(Negotiated),
@@ -143,7 +173,11 @@ enum Opened {
 }
 
 /// Reads and checks the upgrade request and sends the 101. `Err(None)`: the peer went away.
-async fn open(stream: &mut Stream, policy: &HandshakePolicy) -> Result<(Opened, bytes::BytesMut), Option<Refusal>> {
+async fn open(
+    stream: &mut Stream,
+    policy: &HandshakePolicy,
+    auth: &Arc<crate::auth::Authenticator>,
+) -> Result<(Opened, bytes::BytesMut), Option<Refusal>> {
     let (request, rest) = upgrade::read_head(stream).await.map_err(|e| match e {
         upgrade::HeadError::Gone => None,
         upgrade::HeadError::Refused(r) => Some(r),
@@ -154,6 +188,7 @@ async fn open(stream: &mut Stream, policy: &HandshakePolicy) -> Result<(Opened, 
         (Opened::Mqtt, handshake::switching_to_mqtt(&accept, subprotocol))
     } else {
         let negotiated = handshake::negotiate(&request, policy)?;
+        authenticate(auth, handshake::basic_credentials(&request), negotiated.eid.as_str()).await?;
         let response = handshake::switching_protocols(&accept, &negotiated, policy);
         (Opened::Usp(negotiated), response)
     };
