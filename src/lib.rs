@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod cwmp;
 pub mod hub;
 pub mod limits;
 pub mod mtp;

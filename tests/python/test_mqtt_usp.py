@@ -1,6 +1,8 @@
 """USP over the hub's MQTT broker (TR-369 §MQTT, /work/shared/reference/usp-mtp.md §6), driven by
 paho-mqtt in 5.0 and 3.1.1, over TCP and over WebSocket, with WebSocket USP endpoints from the
-`websockets` library on the other side.
+`websockets` library on the other side: Get/GetResp both ways, reply-to in 5.0 and 3.1.1,
+MQTT-to-MQTT without double delivery, the identity check, and what OB-USP-Agent relies on
+(MQTTConnect Records, the offline hold, takeover, the default ACL).
 
 Each test is synchronous: paho runs its network loop in a thread, the WebSocket client blocks
 with timeouts.
