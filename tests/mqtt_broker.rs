@@ -233,3 +233,40 @@ async fn default_acl_keeps_endpoints_to_their_own_topics() {
     assert_eq!(codes[1], [rumqttc::SubscribeReasonCode::Failure], "usp/v1/# would see everyone's Records");
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn takeover_that_resumes_the_session_cancels_a_delayed_will() {
+    use rumqttc::v5::{self, mqttbytes::v5::{LastWill as Will5, LastWillProperties}};
+    let hub = open_hub().await;
+    let mut watcher = client(options(&hub, "watcher")).await;
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).await;
+
+    let connect = |hub: &RunningHub, payload: &'static str| {
+        let mut o = v5::MqttOptions::new("twice", "127.0.0.1", hub.mqtt_addr.unwrap().port());
+        o.set_clean_start(false);
+        o.set_session_expiry_interval(Some(60));
+        let props = LastWillProperties {
+            delay_interval: Some(1),
+            payload_format_indicator: None,
+            message_expiry_interval: None,
+            content_type: None,
+            response_topic: None,
+            correlation_data: None,
+            user_properties: Vec::new(),
+        };
+        o.set_last_will(Will5::new("wills/twice", payload, v5::mqttbytes::QoS::AtLeastOnce, false, Some(props)));
+        let (c, mut el) = v5::AsyncClient::new(o, 8);
+        let task = tokio::spawn(async move { while el.poll().await.is_ok() {} });
+        (c, task)
+    };
+    let (_first, first_task) = connect(&hub, "first");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_second, second_task) = connect(&hub, "second"); // takes the session over
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    watcher.quiet().await;
+    first_task.abort();
+    second_task.abort(); // now the session really is left: the second connection's Will goes
+    let will = watcher.next_publish().await;
+    assert_eq!(&will.payload[..], b"second");
+    hub.shutdown().await;
+}

@@ -71,6 +71,14 @@ pub struct Broker {
     pub stats: BrokerStats,
 }
 
+impl Attached {
+    /// Whether another connection now owns this same session (a takeover that resumed it,
+    /// rather than a Clean Start that replaced it).
+    pub fn session_present_for_new_owner(&self) -> bool {
+        !self.session.is_owned_by(self.owner) && !self.session.is_orphaned()
+    }
+}
+
 impl Broker {
     pub fn new(limits: BrokerLimits) -> Self {
         Self {

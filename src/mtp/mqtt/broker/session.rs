@@ -136,6 +136,12 @@ impl MqttSession {
         }
     }
 
+    /// Whether the broker dropped this session object for a fresh one (a Clean Start by the
+    /// same client), rather than handing it to a new connection.
+    pub fn is_orphaned(&self) -> bool {
+        self.state().owner.as_ref().is_some_and(|(o, _)| *o == 0)
+    }
+
     pub fn is_owned_by(&self, owner: u64) -> bool {
         self.state().owner.as_ref().is_some_and(|(o, _)| *o == owner)
     }

@@ -299,7 +299,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
         }
         let now = Instant::now();
         if !matches!(ending, Ending::Normal | Ending::Shutdown) {
-            self.publish_will(now);
+            self.publish_will(now, ending == Ending::TakenOver);
         }
         self.shared.broker.close(&self.attached, now);
         info!(client_id = %self.n.client_id, peer = %self.peer, ?ending, "mqtt client disconnected");
@@ -307,9 +307,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
     }
 
     /// Publishes the Will now, or after its delay unless the client comes back (§3.1.3.2.2).
-    fn publish_will(&mut self, now: Instant) {
+    fn publish_will(&mut self, now: Instant, taken_over: bool) {
         let Some(will) = self.n.will.take() else { return };
         let delay = std::time::Duration::from_secs(u64::from(will.properties.will_delay_interval.unwrap_or(0)));
+        if taken_over && !delay.is_zero() && self.attached.session_present_for_new_owner() {
+            // The client is already back on a new connection that continues this session:
+            // a delayed Will is not sent (§3.1.3.2.2).
+            return;
+        }
         let publish = Publish {
             dup: false,
             qos: will.qos,
