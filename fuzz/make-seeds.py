@@ -56,11 +56,13 @@ def record(to_id="proto::agent", from_id="proto::controller", kind=7, inner=None
     return out + pb_len(kind, inner if inner is not None else b"")
 
 NSC = pb_len(2, usp_msg())  # NoSessionContextRecord { payload = 2 }
+# SessionContextRecord { session_id, sequence_id, expected_id, retransmit_id,
+# payload_sar_state, payloadrec_sar_state, repeated payload = 7 }
 SC = (pb_vint(1, 42) + pb_vint(2, 7) + pb_vint(3, 8) + pb_vint(4, 0)
-      + pb_vint(5, 1) + pb_len(6, usp_msg("2")) + pb_vint(7, 0))  # SessionContextRecord
+      + pb_vint(5, 1) + pb_vint(6, 0) + pb_len(7, usp_msg("2")) + pb_len(7, b"more"))
 MQTT_CONNECT_REC = pb_vint(1, 1) + pb_len(2, "usp/agent/proto::agent")
 STOMP_CONNECT_REC = pb_vint(1, 0) + pb_len(2, "/queue/agent")
-DISCONNECT_REC = pb_len(1, "shutting down") + pb_vint(2, 7003)
+DISCONNECT_REC = pb_len(1, "shutting down") + pb_key(2, 5) + struct.pack("<I", 7003)  # fixed32
 
 USP_RECORD = record(inner=NSC)
 
@@ -177,9 +179,9 @@ def disconnect(v5, reason=0):
 def mqtt_seeds():
     topic = "usp/agent/proto::agent"
     s = {}
-    s["v5-server-session"] = b"".join([
-        connect(True, user="agent", password=b"secret"),
-        subscribe(True, 1, [("usp/agent/+/#", 0x01), ("$share/g/usp/x", 0x2E)]),
+    v5_after_connect = [
+        # QoS 1 + No Local; shared: QoS 2, Retain As Published, Retain Handling 2.
+        subscribe(True, 1, [("usp/agent/+/#", 0x05), ("$share/g/usp/x", 0x2A)]),
         publish(True, topic, USP_RECORD, qos=0),
         publish(True, topic, USP_RECORD[:20], qos=1, pid=2),
         publish(True, topic, b"", qos=2, pid=3, props=[p_u16(0x23, 1)]),
@@ -188,16 +190,21 @@ def mqtt_seeds():
         unsubscribe(True, 4, ["usp/agent/+/#"]),
         b"\xc0\x00",
         disconnect(True, 0x04),
-    ])
-    s["v311-server-session"] = b"".join([
-        connect(False, client_id="c1", will=True, user="u", password=b"p"),
+    ]
+    s["v5-server-session"] = connect(True, user="agent", password=b"secret") + b"".join(v5_after_connect)
+    # Without the CONNECT, for the decoders already past it.
+    s["v5-after-connect"] = b"".join(v5_after_connect[:-1])
+    v311_after_connect = [
         subscribe(False, 1, [("usp/#", 1), ("a/b", 0)]),
         publish(False, topic, USP_RECORD, qos=1, pid=7, retain=True),
         ack(0x40, False, 7), ack(0x50, False, 8), ack(0x62, False, 8), ack(0x70, False, 8),
         unsubscribe(False, 2, ["usp/#"]),
         b"\xc0\x00",
         disconnect(False),
-    ])
+    ]
+    s["v311-server-session"] = (connect(False, client_id="c1", will=True, user="u", password=b"p")
+                                + b"".join(v311_after_connect))
+    s["v311-after-connect"] = b"".join(v311_after_connect[:4])
     s["v5-connect-will-auth"] = connect(
         True, will=True, user="agent", clean=False, keepalive=0,
         props=b"".join([p_u32(0x11, 60), p_str(0x15, "SCRAM-SHA-1"),

@@ -29,6 +29,8 @@ pub struct RunningHub {
     pub mqtt_addr: Option<SocketAddr>,
     /// Where the STOMP listener is bound, if enabled.
     pub stomp_addr: Option<SocketAddr>,
+    /// Where the CWMP (TR-069 ACS) listener is bound, if enabled.
+    pub cwmp_addr: Option<SocketAddr>,
     /// The Unix domain socket's path, if enabled.
     pub uds_path: Option<PathBuf>,
     /// Where the admin listener is bound, if enabled.
@@ -116,9 +118,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         None => None,
     };
 
-    if let Some(addr) = config.cwmp.listen.as_addr() {
-        warn!(listener = "cwmp", %addr, "configured, but this build does not serve that MTP yet; not listening");
-    }
+    let cwmp_addr = match config.cwmp.listen.as_addr() {
+        Some(addr) => {
+            let translator = Arc::new(crate::cwmp::engine::TranslateBridge);
+            let gateway = crate::cwmp::gateway::start(addr, &config.cwmp, router.clone(), translator, shutdown.clone(), tracker.clone());
+            Some(gateway.await?)
+        }
+        None => None,
+    };
 
     tracker.spawn(sweep_hold(router.clone(), shutdown.clone()));
     ready.set_ready();
@@ -127,6 +134,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         ws_addr,
         mqtt_addr,
         stomp_addr,
+        cwmp_addr,
         uds_path,
         admin_addr,
         shutdown,

@@ -8,8 +8,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use anyhow::ensure;
 use clap::{Args, Parser, Subcommand};
 
-use crate::compare::Baseline;
-use crate::scenario::{LoadSpec, Scenario, Via};
+use crate::scenario::{LoadSpec, MqttVersion, Mtp, MtpOptions, Scenario, Via};
+use crate::systems::Baseline;
 
 /// Load generator and side-by-side benchmark for usphub.
 #[derive(Debug, Parser)]
@@ -33,10 +33,17 @@ pub enum Command {
 pub struct RunArgs {
     #[arg(value_enum)]
     pub scenario: Scenario,
-    /// Where the system under test listens, host:port.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub target: String,
-    /// Through the hub's protocol, or length-prefixed over a `usphub-bench forwarder`.
+    /// Where the system under test listens, host:port (cross-mtp: the controllers' listener)
+    /// [default: the hub's default port of the scenario's MTP: ws 8080, mqtt 1883, stomp 61613].
+    #[arg(long)]
+    pub target: Option<String>,
+    /// cross-mtp: where the agents connect, host:port [default: the hub's default port of
+    /// --agent-mtp].
+    #[arg(long)]
+    pub agent_target: Option<String>,
+    /// Through usphub, a plain broker (mosquitto: any MQTT broker, topics usp/v1/<eid>;
+    /// rabbitmq: RabbitMQ STOMP, destinations /queue/usp.v1.<eid>), or length-prefixed over a
+    /// `usphub-bench forwarder`.
     #[arg(long, value_enum, default_value_t = Via::Hub)]
     pub via: Via,
     /// The hub's WebSocket path.
@@ -69,6 +76,13 @@ pub struct CompareArgs {
     /// The usphub binary to start.
     #[arg(long, default_value = "target/release/usphub")]
     pub hub_bin: PathBuf,
+    /// The mosquitto binary (Debian package mosquitto).
+    #[arg(long, default_value = "mosquitto")]
+    pub mosquitto_bin: PathBuf,
+    /// RabbitMQ's own start script (Debian package rabbitmq-server); rabbitmq-plugins must be
+    /// beside it.
+    #[arg(long, default_value = "/usr/lib/rabbitmq/bin/rabbitmq-server")]
+    pub rabbitmq_server: PathBuf,
     /// Pin each system under test to core 0 and this generator to core 1 (needed on 2 cores).
     #[arg(long)]
     pub pin: bool,
@@ -102,6 +116,18 @@ pub struct LoadArgs {
     /// A request unanswered for this long counts as an error.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// MQTT protocol version of MQTT endpoints: 5 (5.0) or 3 (3.1.1).
+    #[arg(long, value_enum, default_value = "5")]
+    pub mqtt_version: MqttVersion,
+    /// QoS of MQTT PUBLISHes and subscriptions.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub qos: u8,
+    /// cross-mtp: the controllers' MTP.
+    #[arg(long, value_enum, default_value = "ws")]
+    pub controller_mtp: Mtp,
+    /// cross-mtp: the agents' MTP.
+    #[arg(long, value_enum, default_value = "mqtt")]
+    pub agent_mtp: Mtp,
 }
 
 /// Largest Record the hub accepts by default.
@@ -125,7 +151,33 @@ impl LoadArgs {
             rate,
             window,
             timeout: self.timeout,
+            mtp: MtpOptions {
+                mqtt_version: self.mqtt_version,
+                qos: self.qos,
+                controller_mtp: self.controller_mtp,
+                agent_mtp: self.agent_mtp,
+            },
         })
+    }
+}
+
+impl RunArgs {
+    /// The target: the given addresses, or the hub's default ports for the scenario's MTPs.
+    pub fn to_target(&self, spec: &LoadSpec) -> anyhow::Result<crate::scenario::Target> {
+        ensure!(
+            self.scenario.allows(self.via),
+            "{} cannot run via {:?} (see bench/README.md for which scenario runs against which system)",
+            self.scenario.name(),
+            self.via
+        );
+        let (controllers, agents) = self.scenario.mtps(&spec.mtp);
+        let addr = self.target.clone().unwrap_or_else(|| controllers.default_addr().to_owned());
+        let agent_addr = match (&self.agent_target, controllers == agents) {
+            (Some(a), _) => Some(a.clone()),
+            (None, true) => None,
+            (None, false) => Some(agents.default_addr().to_owned()),
+        };
+        Ok(crate::scenario::Target { addr, agent_addr, path: self.path.clone(), via: self.via })
     }
 }
 
@@ -146,7 +198,39 @@ mod tests {
         let spec = run.load.to_spec().unwrap();
         assert_eq!((spec.pairs, spec.window, spec.rate, spec.size), (100, 1, None, 256));
         assert_eq!((spec.duration, spec.warmup), (Duration::from_secs(10), Duration::from_secs(2)));
-        assert_eq!(run.target, "127.0.0.1:8080");
+        assert_eq!(run.to_target(&spec).unwrap().addr, "127.0.0.1:8080");
+        assert_eq!((spec.mtp.qos, spec.mtp.mqtt_version), (0, MqttVersion::V5));
+    }
+
+    #[test]
+    fn mqtt_and_cross_mtp_flags() {
+        let cli = Cli::try_parse_from([
+            "usphub-bench",
+            "run",
+            "mqtt-p2p",
+            "--qos",
+            "1",
+            "--mqtt-version",
+            "3",
+            "--via",
+            "mosquitto",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else { panic!("not run") };
+        let spec = run.load.to_spec().unwrap();
+        assert_eq!((spec.mtp.qos, spec.mtp.mqtt_version), (1, MqttVersion::V311));
+        let target = run.to_target(&spec).unwrap();
+        assert_eq!((target.addr.as_str(), target.agent_addr), ("127.0.0.1:1883", None));
+        assert!(Cli::try_parse_from(["usphub-bench", "run", "mqtt-p2p", "--qos", "2"]).is_err());
+
+        let cli = Cli::try_parse_from(["usphub-bench", "run", "cross-mtp", "--agent-mtp", "stomp"]).unwrap();
+        let Command::Run(run) = cli.command else { panic!("not run") };
+        let target = run.to_target(&run.load.to_spec().unwrap()).unwrap();
+        assert_eq!((target.addr.as_str(), target.agent_addr.as_deref()), ("127.0.0.1:8080", Some("127.0.0.1:61613")));
+
+        let cli = Cli::try_parse_from(["usphub-bench", "run", "stomp-p2p", "--via", "mosquitto"]).unwrap();
+        let Command::Run(run) = cli.command else { panic!("not run") };
+        assert!(run.to_target(&run.load.to_spec().unwrap()).is_err());
     }
 
     #[test]

@@ -5,39 +5,23 @@
 //! both systems itself (fresh processes, free ports, optionally pinned to one core while the
 //! generator keeps the other), runs them alternately so that drift in the machine hits both,
 //! takes the median of each, and ends with one line a script can read:
-//! `ratio usphub/<baseline>: X.XX` (throughput).
-
-use std::{path::PathBuf, process::Command};
+//! `ratio usphub/<baseline>: X.XX` (throughput). The systems themselves are in
+//! [`crate::systems`].
 
 use anyhow::{Context, ensure};
-use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::cli::CompareArgs;
 use crate::report::{Report, mib};
-use crate::scenario::{self, LoadSpec, Scenario, Target, Via};
-use crate::sut::{self, Readiness, Sut};
+use crate::scenario::{self, LoadSpec, Mtp, Scenario, Target, Via};
+use crate::sut::{self, Sut};
 use crate::sys::{self, CpuSet};
+use crate::systems::{self, Programs};
 
 /// The core systems under test get with `--pin`.
 const SUT_CORE: usize = 0;
 /// The core the generator keeps with `--pin`.
 const GENERATOR_CORE: usize = 1;
-
-/// What usphub is compared with. (MQTT and STOMP brokers join when their scenarios do.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Baseline {
-    /// `usphub-bench forwarder`: the same Records, length-prefixed over paired raw TCP.
-    Forwarder,
-}
-
-impl Baseline {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Forwarder => "forwarder",
-        }
-    }
-}
 
 /// Pins this process (every thread created from now on) to the generator's core. Call before
 /// the runtime starts.
@@ -84,16 +68,32 @@ struct Comparison<'a> {
     pinned: bool,
     systems: &'a [SystemRuns],
     ratio: f64,
+    /// The hub's median SUT CPU per Record over the baseline's (lower is better).
+    cpu_per_record_ratio: f64,
 }
 
 pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
     let spec = args.load.to_spec()?;
     ensure!(args.runs >= 1, "--runs must be at least 1");
+    let baseline_via = args.baseline.via();
+    ensure!(
+        args.scenario.allows(baseline_via),
+        "{} cannot be compared with {} (mqtt-p2p and mqtt-fanin: mosquitto; stomp-p2p: rabbitmq; \
+         p2p scenarios: forwarder)",
+        args.scenario.name(),
+        args.baseline.name()
+    );
     let pin = args.pin.then_some(SUT_CORE);
     let logs = sut::log_dir()?;
+    eprintln!("logs and generated configurations: {}", logs.display());
+    let programs = Programs { mosquitto: args.mosquitto_bin.clone(), rabbitmq_server: args.rabbitmq_server.clone() };
 
-    let mut suts = vec![start_hub(&args.hub_bin, pin, &logs).await?, start_baseline(args.baseline, pin, &logs).await?];
-    let vias = [Via::Hub, Via::Forwarder];
+    let hub = Sut::start(systems::hub(&args.hub_bin, &spec, &logs)?, pin).await?;
+    let baseline = Sut::start(systems::baseline(args.baseline, &spec, &programs, pin, &logs).await?, pin)
+        .await
+        .with_context(|| format!("starting {}", args.baseline.name()))?;
+    let mut suts = vec![hub, baseline];
+    let vias = [Via::Hub, baseline_via];
     let mut runs: Vec<Vec<Report>> = vec![Vec::new(); suts.len()];
     for round in 0..args.runs {
         // Alternate the order so that a trend in the machine does not favour one system.
@@ -101,7 +101,7 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         for i in order {
             let sut = &mut suts[i];
             eprintln!("== {} run {}/{} ==", sut.name, round + 1, args.runs);
-            let target = Target { addr: sut.addr.to_string(), path: "/usp".into(), via: vias[i] };
+            let target = target_of(sut, vias[i], args.scenario, &spec)?;
             let dropped_before = sut.dropped_records().await;
             let mut report = scenario::run(args.scenario, &spec, &target, Some(&sut.probe()))
                 .await
@@ -124,17 +124,19 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         .collect();
     let mut notes = Vec::new();
     for sut in suts {
-        let (name, log) = (sut.name.clone(), sut.log.clone());
+        let (name, checks) = (sut.name.clone(), sut.checks.clone());
         if let Err(e) = sut.stop().await {
             notes.push(format!("{e}"));
         }
-        let (count, first) = sut::log_problems(&log);
-        if count > 0 {
-            notes.push(format!(
-                "{name} logged {count} warning/error line(s) ({}); first: {}",
-                log.display(),
-                first.join(" | ")
-            ));
+        for check in &checks {
+            let (count, first) = sut::log_problems(check);
+            if count > 0 {
+                notes.push(format!(
+                    "{name} logged {count} warning/error line(s) ({}); first: {}",
+                    check.path.display(),
+                    first.join(" | ")
+                ));
+            }
         }
     }
 
@@ -146,6 +148,7 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         );
     }
     let ratio = ratio(&systems[0].median, &systems[1].median);
+    let cpu_ratio = systems[0].median.sut_us_per_record / systems[1].median.sut_us_per_record;
     print!("{}", header(args.scenario, &spec, args.runs, args.pin));
     for system in &systems {
         print!("{}", table(system));
@@ -160,48 +163,31 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
             pinned: args.pin,
             systems: &systems,
             ratio,
+            cpu_per_record_ratio: cpu_ratio,
         };
         crate::report::write_json(path, &comparison)?;
     }
+    // The efficiency figure, which stays meaningful when throughput is capped elsewhere (an
+    // open-loop --rate, or a saturated generator); then the throughput ratio, always last.
+    println!("sut cpu per record usphub/{}: {cpu_ratio:.2}", args.baseline.name());
     println!("ratio usphub/{}: {ratio:.2}", args.baseline.name());
     Ok(())
 }
 
-async fn start_hub(bin: &PathBuf, pin: Option<usize>, logs: &std::path::Path) -> anyhow::Result<Sut> {
-    ensure!(
-        bin.exists(),
-        "no usphub binary at {} (build it: cargo build --release -p usphub, or pass --hub-bin)",
-        bin.display()
-    );
-    let (ws, admin) = (sut::free_port()?, sut::free_port()?);
-    let mut command = Command::new(bin);
-    command.args([
-        "--ws",
-        &ws.to_string(),
-        "--admin",
-        &admin.to_string(),
-        "--mqtt",
-        "off",
-        "--stomp",
-        "off",
-        "--cwmp",
-        "off",
-    ]);
-    command.env("NO_COLOR", "1");
-    Sut::start("usphub", command, ws, Some(admin), Readiness::Healthz(admin), pin, logs.join("usphub.log")).await
-}
-
-async fn start_baseline(baseline: Baseline, pin: Option<usize>, logs: &std::path::Path) -> anyhow::Result<Sut> {
-    match baseline {
-        Baseline::Forwarder => {
-            let addr = sut::free_port()?;
-            let exe = std::env::current_exe().context("locating usphub-bench itself")?;
-            let mut command = Command::new(exe);
-            command.args(["forwarder", "--listen", &addr.to_string()]);
-            Sut::start("forwarder", command, addr, None, Readiness::Accepts(addr), pin, logs.join("forwarder.log"))
-                .await
-        }
-    }
+/// Where `scenario` finds `sut`: the listeners of the scenario's MTPs (or the forwarder's).
+fn target_of(sut: &Sut, via: Via, scenario: Scenario, spec: &LoadSpec) -> anyhow::Result<Target> {
+    let l = &sut.listeners;
+    let addr_of = |mtp: Mtp| {
+        let addr = match (via, mtp) {
+            (Via::Forwarder, _) => l.raw,
+            (_, Mtp::Ws) => l.ws,
+            (_, Mtp::Mqtt) => l.mqtt,
+            (_, Mtp::Stomp) => l.stomp,
+        };
+        addr.map(|a| a.to_string()).with_context(|| format!("{} has no {mtp:?} listener", sut.name))
+    };
+    let (controllers, agents) = scenario.mtps(&spec.mtp);
+    Ok(Target { addr: addr_of(controllers)?, agent_addr: Some(addr_of(agents)?), path: "/usp".into(), via })
 }
 
 fn medians(runs: &[Report]) -> Medians {
@@ -240,15 +226,31 @@ fn header(scenario: Scenario, spec: &LoadSpec, runs: usize, pinned: bool) -> Str
         None => format!("closed loop, window {}", spec.window),
         Some(r) => format!("open loop {r} req/s per pair, window {}", spec.window),
     };
+    let (controllers, agents) = scenario.mtps(&spec.mtp);
+    let mqtt = if controllers == Mtp::Mqtt || agents == Mtp::Mqtt {
+        let version = match spec.mtp.mqtt_version {
+            crate::scenario::MqttVersion::V5 => "5.0",
+            crate::scenario::MqttVersion::V311 => "3.1.1",
+        };
+        format!(", MQTT {version} QoS {}", spec.mtp.qos)
+    } else {
+        String::new()
+    };
+    let shape = if scenario == Scenario::MqttFanin {
+        format!("{} agents -> 1 controller", spec.pairs)
+    } else if controllers != agents {
+        format!("{} pairs, controllers {controllers:?} <-> agents {agents:?}", spec.pairs)
+    } else {
+        format!("{} pairs", spec.pairs)
+    };
     let pinning = if pinned {
         format!("pinned: systems under test on core {SUT_CORE}, generator on core {GENERATOR_CORE}")
     } else {
         "NOT pinned: systems and generator share every core; on 2 cores use --pin".to_owned()
     };
     format!(
-        "\n{}: {} pairs, {load}, ~{} B Records, {:?} measured after {:?} warm-up, {runs} run(s) each, median shown\n{pinning}\n",
+        "\n{}: {shape}, {load}{mqtt}, ~{} B Records, {:?} measured after {:?} warm-up, {runs} run(s) each, median shown\n{pinning}\n",
         scenario.name(),
-        spec.pairs,
         spec.size,
         spec.duration,
         spec.warmup,
@@ -259,12 +261,14 @@ fn table(system: &SystemRuns) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "\n{} (pid {})", system.name, system.pid);
+    // One-way traffic: each delivery is one Record, and latency is one-way.
+    let one_way = system.runs.first().is_some_and(|r| r.one_way);
     let _ = writeln!(
         out,
         "{:<7}{:>11}{:>10}{:>9}{:>9}{:>9}{:>10}{:>8}{:>9}{:>9}{:>11}{:>9}{:>9}",
         "run",
         "records/s",
-        "rt/s",
+        if one_way { "deliv/s" } else { "rt/s" },
         "p50 µs",
         "p90 µs",
         "p99 µs",

@@ -3,8 +3,9 @@
 //! - `run <scenario>`: drive one scenario against a running system and report throughput,
 //!   latency percentiles, errors and who spent the CPU.
 //! - `forwarder`: a bare TCP pair forwarder, the no-protocol ceiling on this machine.
-//! - `compare <scenario> --baseline <system>`: start usphub and the baseline, run the same load
-//!   against each, print both; the last line is `ratio usphub/<baseline>: X.XX`.
+//! - `compare <scenario> --baseline <system>`: start usphub and the baseline (the forwarder,
+//!   mosquitto or RabbitMQ), run the same load against each, print both; the last line is
+//!   `ratio usphub/<baseline>: X.XX`.
 //!
 //! See bench/README.md for what the numbers mean and how to get trustworthy ones.
 
@@ -17,6 +18,7 @@ mod scenario;
 mod stats;
 mod sut;
 mod sys;
+mod systems;
 mod transport;
 mod usp;
 
@@ -25,7 +27,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, RunArgs};
-use scenario::Target;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -65,7 +66,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let spec = args.load.to_spec()?;
-    let target = Target { addr: args.target, path: args.path, via: args.via };
+    let target = args.to_target(&spec)?;
     let report = scenario::run(args.scenario, &spec, &target, None).await?;
     print!("{report}");
     if let Some(path) = &args.json {

@@ -23,9 +23,17 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn start(label: &'static str, live: Arc<Live>, clock: Clock, connections: usize) -> Self {
+    /// `records_per_round_trip`: 2 for request/response, 1 for one-way traffic (where
+    /// `Live::round_trips` counts deliveries).
+    pub fn start(
+        label: &'static str,
+        live: Arc<Live>,
+        clock: Clock,
+        connections: usize,
+        records_per_round_trip: u32,
+    ) -> Self {
         let stop = CancellationToken::new();
-        let task = tokio::spawn(show(label, live, clock, connections, stop.clone()));
+        let task = tokio::spawn(show(label, live, clock, connections, records_per_round_trip, stop.clone()));
         Self { stop, task }
     }
 
@@ -35,7 +43,14 @@ impl Progress {
     }
 }
 
-async fn show(label: &'static str, live: Arc<Live>, clock: Clock, connections: usize, stop: CancellationToken) {
+async fn show(
+    label: &'static str,
+    live: Arc<Live>,
+    clock: Clock,
+    connections: usize,
+    records_per_round_trip: u32,
+    stop: CancellationToken,
+) {
     let tty = std::io::stderr().is_terminal();
     let mut tick = tokio::time::interval_at((clock.start + Duration::from_secs(1)).into(), Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -63,7 +78,7 @@ async fn show(label: &'static str, live: Arc<Live>, clock: Clock, connections: u
             "[{label} {phase} {:>4.1}s] {:>8.0} rt/s {:>8.0} rec/s  conns {}/{connections}  errors {}  gen cpu {:.0}%",
             at.as_secs_f64(),
             rt_rate,
-            2.0 * rt_rate,
+            f64::from(records_per_round_trip) * rt_rate,
             live.connections.load(Relaxed),
             live.errors_total(),
             cpu_pct,

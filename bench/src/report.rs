@@ -45,6 +45,9 @@ pub struct Report {
     pub generator: CpuUse,
     /// The system under test, when this tool started it and could watch it.
     pub sut: Option<SutUse>,
+    /// One-way traffic (fan-in): `round_trips` counts Records delivered to the controller,
+    /// each one Record, and latency is from send to delivery.
+    pub one_way: bool,
 }
 
 /// Round-trip latency percentiles, microseconds.
@@ -134,22 +137,40 @@ impl fmt::Display for Report {
             Some(r) => format!("open loop, {r} req/s per pair, window {}", self.window),
         };
         writeln!(f, "scenario     {} -> {}", self.scenario, self.target)?;
-        writeln!(
-            f,
-            "load         {} pairs, {load}, request {} B, answer {} B",
-            self.pairs, self.request_bytes, self.response_bytes
-        )?;
+        if self.one_way {
+            writeln!(f, "load         {} agents -> 1 controller, {load}, Notify {} B", self.pairs, self.request_bytes)?;
+        } else {
+            writeln!(
+                f,
+                "load         {} pairs, {load}, request {} B, answer {} B",
+                self.pairs, self.request_bytes, self.response_bytes
+            )?;
+        }
         writeln!(f, "window       {:.1} s measured after {:.1} s warm-up", self.duration_s, self.warmup_s)?;
-        writeln!(
-            f,
-            "throughput   {:.0} records/s  ({:.0} round trips/s, {} round trips)",
-            self.records_per_s, self.round_trips_per_s, self.round_trips
-        )?;
+        if self.one_way {
+            writeln!(
+                f,
+                "throughput   {:.0} records/s delivered to the controller ({} Records)",
+                self.records_per_s, self.round_trips
+            )?;
+        } else {
+            writeln!(
+                f,
+                "throughput   {:.0} records/s  ({:.0} round trips/s, {} round trips)",
+                self.records_per_s, self.round_trips_per_s, self.round_trips
+            )?;
+        }
         let l = &self.latency_us;
         writeln!(
             f,
-            "latency µs   p50 {:.1}  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}  mean {:.1}",
-            l.p50, l.p90, l.p99, l.p999, l.max, l.mean
+            "latency µs   {}p50 {:.1}  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}  mean {:.1}",
+            if self.one_way { "one-way " } else { "" },
+            l.p50,
+            l.p90,
+            l.p99,
+            l.p999,
+            l.max,
+            l.mean
         )?;
         let breakdown = self.errors.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
         writeln!(

@@ -4,6 +4,9 @@
 //! `compare` starts every system itself so that each gets the same conditions (same machine,
 //! same pinning, fresh process) and so that it can charge each one's CPU and memory from
 //! `/proc`, which is what makes "records per second" comparable between a hub and a baseline.
+//! CPU and memory are those of the whole process tree: RabbitMQ runs as a shell script around
+//! an Erlang VM with helper processes. Helpers a system needs beside it (RabbitMQ's `epmd`)
+//! are started, pinned and stopped with it.
 
 use std::{
     fs::File,
@@ -22,10 +25,8 @@ use tokio::{
 
 use crate::sys::{self, CpuSet, Memory};
 
-/// How long a system may take to become ready.
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long a system may take to exit after SIGTERM.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a system may take to exit after SIGTERM (RabbitMQ takes seconds).
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Reads one process's CPU time and memory.
 #[derive(Debug, Clone, Copy)]
@@ -36,13 +37,52 @@ pub struct SutProbe {
 }
 
 impl SutProbe {
+    /// CPU time of the process and its descendants.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
-        sys::process_cpu_time(self.pid).with_context(|| format!("reading the CPU time of pid {}", self.pid))
+        sys::tree_cpu_time(self.pid).with_context(|| format!("reading the CPU time of pid {}", self.pid))
     }
 
+    /// Memory of the process and its descendants.
     pub fn memory(&self) -> anyhow::Result<Memory> {
-        sys::process_memory(self.pid).with_context(|| format!("reading the memory of pid {}", self.pid))
+        sys::tree_memory(self.pid).with_context(|| format!("reading the memory of pid {}", self.pid))
     }
+}
+
+/// Where a system listens, per protocol.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listeners {
+    pub ws: Option<SocketAddr>,
+    pub mqtt: Option<SocketAddr>,
+    pub stomp: Option<SocketAddr>,
+    /// The forwarder's raw TCP listener.
+    pub raw: Option<SocketAddr>,
+}
+
+/// A log to search for problems, and the markers of a problem line in it.
+#[derive(Debug, Clone)]
+pub struct LogCheck {
+    pub path: PathBuf,
+    pub markers: &'static [&'static str],
+}
+
+/// Everything needed to start one system.
+pub struct Launch {
+    pub name: String,
+    pub command: Command,
+    pub listeners: Listeners,
+    /// Admin listener (`/metrics`), if it has one.
+    pub admin: Option<SocketAddr>,
+    pub ready: Readiness,
+    /// How long it may take to become ready.
+    pub ready_timeout: Duration,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+    /// Logs searched for problems after the runs.
+    pub checks: Vec<LogCheck>,
+    /// Processes it needs beside it, already started; stopped after it.
+    pub helpers: Vec<Child>,
+    /// Removed once it has stopped (its scratch data; logs stay).
+    pub scratch: Option<PathBuf>,
 }
 
 /// How to tell that a started system is ready.
@@ -54,45 +94,51 @@ pub enum Readiness {
     Accepts(SocketAddr),
 }
 
-/// A started system under test. Dropping it kills the process.
+/// A started system under test. Dropping it kills its process tree and helpers.
 pub struct Sut {
     pub name: String,
     /// Where the load goes.
-    pub addr: SocketAddr,
+    pub listeners: Listeners,
     /// Admin listener (`/metrics`), if it has one.
     pub admin: Option<SocketAddr>,
     pub log: PathBuf,
+    pub checks: Vec<LogCheck>,
     cores: usize,
     child: Child,
+    helpers: Vec<Child>,
+    scratch: Option<PathBuf>,
+}
+
+/// Pins `command` to `pin` (when given) from before it runs; returns the cores it may use.
+pub fn pin_command(command: &mut Command, pin: Option<usize>) -> usize {
+    let Some(cpu) = pin else { return sys::allowed_cpus().map_or(0, |c| c.len()) };
+    let set = CpuSet::single(cpu);
+    // SAFETY: the closure makes one system call and allocates nothing, as code between fork
+    // and exec must.
+    unsafe {
+        command.pre_exec(move || set.apply_to_current_thread());
+    }
+    1
+}
+
+/// Sends stdout and stderr of `command` to `log`.
+pub fn log_to(command: &mut Command, log: &Path) -> anyhow::Result<()> {
+    let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    command.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
+    Ok(())
 }
 
 impl Sut {
-    /// Starts `command` (stdout and stderr to `log`), pinned to `pin` if given, and waits until
-    /// `ready`.
-    pub async fn start(
-        name: &str,
-        mut command: Command,
-        addr: SocketAddr,
-        admin: Option<SocketAddr>,
-        ready: Readiness,
-        pin: Option<usize>,
-        log: PathBuf,
-    ) -> anyhow::Result<Self> {
-        let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-        command.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
-        let mut cores = sys::allowed_cpus().map_or(0, |c| c.len());
-        if let Some(cpu) = pin {
-            let set = CpuSet::single(cpu);
-            // SAFETY: the closure makes one system call and allocates nothing, as code between
-            // fork and exec must.
-            unsafe {
-                command.pre_exec(move || set.apply_to_current_thread());
-            }
-            cores = 1;
-        }
+    /// Starts the system (stdout and stderr to its log), pinned to `pin` if given, and waits
+    /// until it is ready.
+    pub async fn start(launch: Launch, pin: Option<usize>) -> anyhow::Result<Self> {
+        let Launch { name, mut command, listeners, admin, ready, ready_timeout, log, checks, helpers, scratch } =
+            launch;
+        log_to(&mut command, &log)?;
+        let cores = pin_command(&mut command, pin);
         let child = command.spawn().with_context(|| format!("starting {name}: {command:?}"))?;
-        let mut sut = Self { name: name.to_owned(), addr, admin, log, cores, child };
-        sut.wait_ready(ready).await?;
+        let mut sut = Self { name, listeners, admin, log, checks, cores, child, helpers, scratch };
+        sut.wait_ready(ready, ready_timeout).await?;
         Ok(sut)
     }
 
@@ -112,8 +158,8 @@ impl Sut {
         Ok(())
     }
 
-    async fn wait_ready(&mut self, ready: Readiness) -> anyhow::Result<()> {
-        let deadline = Instant::now() + READY_TIMEOUT;
+    async fn wait_ready(&mut self, ready: Readiness, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
         loop {
             self.check_alive()?;
             let is_ready = match ready {
@@ -124,43 +170,63 @@ impl Sut {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                bail!("{} not ready after {READY_TIMEOUT:?}; its output is in {}", self.name, self.log.display());
+                bail!("{} not ready after {timeout:?}; its output is in {}", self.name, self.log.display());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// Records the hub has dropped so far, summed over reasons, from its `/metrics`.
+    /// Records the hub has dropped so far, summed over the router's reasons and the MQTT
+    /// broker's drops, from its `/metrics`.
     pub async fn dropped_records(&self) -> Option<u64> {
         let (status, body) = http_get(self.admin?, "/metrics").await.ok()?;
         (status == 200).then(|| {
             body.lines()
-                .filter(|l| l.starts_with("usphub_records_dropped_total{"))
+                .filter(|l| {
+                    l.starts_with("usphub_records_dropped_total{") || l.starts_with("usphub_mqtt_dropped_total ")
+                })
                 .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
                 .sum()
         })
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited within [`STOP_TIMEOUT`].
+    /// SIGTERM, then SIGKILL if it has not exited within [`STOP_TIMEOUT`]; then its helpers.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         // SAFETY: kill has no memory-safety preconditions; the pid is our own unreaped child.
         unsafe { libc::kill(self.pid() as libc::pid_t, libc::SIGTERM) };
         let deadline = Instant::now() + STOP_TIMEOUT;
+        let mut exited = false;
         while Instant::now() < deadline {
             if self.child.try_wait()?.is_some() {
-                return Ok(());
+                exited = true;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        bail!("{} did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed it", self.name)
+        // Drop kills what is left (the tree if it did not exit, and the helpers).
+        if exited { Ok(()) } else { bail!("{} did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed it", self.name) }
     }
 }
 
 impl Drop for Sut {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            // Its descendants first, while they can still be found through it: every one of
+            // them was started by this system, that is by us.
+            let tree = sys::process_tree(self.pid()).unwrap_or_default();
+            for pid in tree.into_iter().skip(1) {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
             let _ = self.child.kill();
             let _ = self.child.wait();
+        }
+        for helper in &mut self.helpers {
+            let _ = helper.kill();
+            let _ = helper.wait();
+        }
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -178,10 +244,11 @@ pub fn log_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Counts WARN and ERROR lines in a system's log, and returns the first few.
-pub fn log_problems(log: &Path) -> (usize, Vec<String>) {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let problems: Vec<&str> = text.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
+/// Counts the problem lines in a log (lines with any of `check.markers`), and returns the
+/// first few.
+pub fn log_problems(check: &LogCheck) -> (usize, Vec<String>) {
+    let text = std::fs::read_to_string(&check.path).unwrap_or_default();
+    let problems: Vec<&str> = text.lines().filter(|l| check.markers.iter().any(|m| l.contains(m))).collect();
     (problems.len(), problems.iter().take(5).map(|l| l.to_string()).collect())
 }
 

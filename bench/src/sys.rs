@@ -38,6 +38,52 @@ pub fn process_cpu_time(pid: u32) -> io::Result<Duration> {
     Ok(Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()))
 }
 
+/// `pid` and every process descended from it, from the parent ids in `/proc/*/stat`. A broker
+/// may be a shell script around its real process (RabbitMQ: `sh` → `beam.smp` → helpers), and
+/// what it costs is the whole tree's.
+pub fn process_tree(pid: u32) -> io::Result<Vec<u32>> {
+    let mut parent_of = Vec::new();
+    for entry in fs::read_dir("/proc")? {
+        let Ok(entry) = entry else { continue };
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        // Processes come and go while we look: skip the ones already gone.
+        let Ok(stat) = fs::read_to_string(format!("/proc/{child}/stat")) else { continue };
+        if let Some(ppid) = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_ascii_whitespace().nth(1)) {
+            if let Ok(ppid) = ppid.parse::<u32>() {
+                parent_of.push((child, ppid));
+            }
+        }
+    }
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(parent_of.iter().filter(|&&(_, p)| p == parent).map(|&(c, _)| c));
+        i += 1;
+    }
+    Ok(tree)
+}
+
+/// CPU time of `pid` and its descendants; a descendant that exits meanwhile is left out.
+pub fn tree_cpu_time(pid: u32) -> io::Result<Duration> {
+    let mut total = process_cpu_time(pid)?;
+    for child in process_tree(pid)?.into_iter().skip(1) {
+        total += process_cpu_time(child).unwrap_or_default();
+    }
+    Ok(total)
+}
+
+/// Memory of `pid` and its descendants, summed (the peak is the sum of each one's peak).
+pub fn tree_memory(pid: u32) -> io::Result<Memory> {
+    let mut total = process_memory(pid)?;
+    for child in process_tree(pid)?.into_iter().skip(1) {
+        let m = process_memory(child).unwrap_or_default();
+        total.rss_kib += m.rss_kib;
+        total.peak_rss_kib += m.peak_rss_kib;
+    }
+    Ok(total)
+}
+
 /// Memory of process `pid`, from `/proc/<pid>/status`.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Memory {
@@ -118,5 +164,17 @@ mod tests {
         let mem = process_memory(pid).unwrap();
         assert!(mem.rss_kib > 0 && mem.peak_rss_kib >= mem.rss_kib);
         assert!(!allowed_cpus().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_child_is_part_of_the_tree() {
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let tree = process_tree(std::process::id()).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(tree[0], std::process::id());
+        assert!(tree.contains(&child.id()), "{tree:?}");
+        assert!(tree_cpu_time(std::process::id()).is_ok());
+        assert!(tree_memory(std::process::id()).unwrap().rss_kib > 0);
     }
 }

@@ -1,5 +1,7 @@
-//! The USP traffic of the generator: real prost-encoded Get and GetResp Msgs in
-//! NoSessionContext Records, padded to a chosen size, with a sequence number in `msg_id`.
+//! The USP traffic of the generator: real prost-encoded Get and GetResp Msgs (p2p) and Notify
+//! Msgs with a ValueChange (fan-in) in NoSessionContext Records, padded to a chosen size, with
+//! a sequence number in `msg_id` (and, for Notify, the send time: the receiver is in the same
+//! process, so one-way latency needs no clock synchronisation).
 //!
 //! The load must look like what agents and controllers really send, or the hub's figures would
 //! mean nothing; and building it must cost the generator as little as possible, or we would be
@@ -14,7 +16,7 @@ use std::fmt::Write as _;
 use bytes::{Bytes, BytesMut};
 use prost::Message as _;
 use usphub::usp::proto::{
-    msg::{self, body::MsgBody, header::MsgType, request::ReqType, response::RespType},
+    msg::{self, body::MsgBody, header::MsgType, notify, request::ReqType, response::RespType},
     record::{self, record::RecordType},
 };
 
@@ -275,6 +277,92 @@ impl ResponseEncoder {
     }
 }
 
+/// Identifies a Notify: run, sending agent, that agent's sequence number, and when it was
+/// sent (nanoseconds since the run's epoch). Carried as `msg_id` in fixed width, hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotifyId {
+    pub run: u32,
+    pub agent: u32,
+    pub seq: u64,
+    pub sent_ns: u64,
+}
+
+impl NotifyId {
+    const LEN: usize = 8 + 1 + 8 + 1 + 16 + 1 + 16;
+
+    fn write_to(self, out: &mut String) {
+        out.clear();
+        let _ = write!(out, "{:08x}-{:08x}-{:016x}-{:016x}", self.run, self.agent, self.seq, self.sent_ns);
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == Self::LEN).then_some(())?;
+        let mut parts = s.split('-');
+        let mut next = || parts.next();
+        let run = u32::from_str_radix(next()?, 16).ok()?;
+        let agent = u32::from_str_radix(next()?, 16).ok()?;
+        let seq = u64::from_str_radix(next()?, 16).ok()?;
+        let sent_ns = u64::from_str_radix(next()?, 16).ok()?;
+        Some(Self { run, agent, seq, sent_ns })
+    }
+}
+
+/// An agent's side of fan-in: Notify (ValueChange, `send_resp` false) to one controller.
+pub struct NotifyEncoder {
+    inner: Encoder,
+    len: usize,
+}
+
+impl NotifyEncoder {
+    /// `size` is the Record size to aim for; the result is never below the unpadded minimum.
+    pub fn new(from_id: &str, to_id: &str, size: usize) -> Self {
+        let msg = msg::Msg {
+            header: Some(msg::Header { msg_id: String::new(), msg_type: MsgType::Notify as i32 }),
+            body: Some(msg::Body {
+                msg_body: Some(MsgBody::Request(msg::Request {
+                    req_type: Some(ReqType::Notify(msg::Notify {
+                        subscription_id: "bench-fanin".into(),
+                        send_resp: false,
+                        notification: Some(notify::Notification::ValueChange(notify::ValueChange {
+                            param_path: format!("{BENCH_OBJECT}Counter"),
+                            param_value: String::new(),
+                        })),
+                    })),
+                })),
+            }),
+        };
+        let mut inner = Encoder::new(from_id, to_id, msg);
+        NotifyId { run: 0, agent: 0, seq: 0, sent_ns: 0 }.write_to(inner.msg_id_mut());
+        let len = fit_padding(&mut inner, size, |e, pad| {
+            if let Some(MsgBody::Request(msg::Request { req_type: Some(ReqType::Notify(n)) })) =
+                e.msg.body.as_mut().and_then(|b| b.msg_body.as_mut())
+            {
+                if let Some(notify::Notification::ValueChange(vc)) = &mut n.notification {
+                    vc.param_value = "x".repeat(pad);
+                }
+            }
+        });
+        Self { inner, len }
+    }
+
+    /// The encoded Record of Notify `id`.
+    pub fn encode(&mut self, id: NotifyId) -> Bytes {
+        id.write_to(self.inner.msg_id_mut());
+        self.inner.encode()
+    }
+
+    /// Size of every Record this encoder makes, bytes.
+    pub fn record_len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Reads the [`NotifyId`] of a Notify Record.
+pub fn decode_notify(record: Bytes) -> Result<NotifyId, DecodeError> {
+    let received = decode(record, MsgType::Notify)?;
+    NotifyId::parse(&received.msg_id).ok_or(DecodeError::ForeignMsgId(received.msg_id))
+}
+
 impl std::fmt::Display for MsgId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:08x}-{:016x}", self.run, self.seq)
@@ -326,6 +414,24 @@ mod tests {
     fn small_sizes_give_the_minimum() {
         let enc = RequestEncoder::new("self::c", "os::a", 0, 1);
         assert!(enc.record_len() > 1);
+    }
+
+    #[test]
+    fn notify_round_trip_and_size() {
+        for size in [100, 256, 4096] {
+            let mut enc = NotifyEncoder::new("os::BENCH-agent-12", "self::bench-collector", size);
+            let id = NotifyId { run: 3, agent: 12, seq: 99, sent_ns: 123_456_789 };
+            let rec = enc.encode(id);
+            assert_eq!(rec.len(), enc.record_len());
+            if size >= 256 {
+                assert!(rec.len() >= size && rec.len() <= size + 2, "size {size} gave {}", rec.len());
+            }
+            let header = RecordHeader::parse(&rec).unwrap();
+            assert_eq!((header.to_id, header.from_id), ("self::bench-collector", "os::BENCH-agent-12"));
+            assert_eq!(decode_notify(rec).unwrap(), id);
+        }
+        let mut get = RequestEncoder::new("self::c", "os::a", 0, 100);
+        assert!(decode_notify(get.encode(1)).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod auth;
 mod cli;
+mod cwmp;
 mod listen;
 mod mqtt;
 mod stomp;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::AuthConfig;
 pub use cli::{Cli, Command};
+pub use cwmp::{ConnectionRequestConfig, CwmpAuthMode, CwmpConfig, EndpointScheme};
 pub use listen::Listen;
 pub use mqtt::MqttConfig;
 pub use stomp::StompConfig;
@@ -36,7 +38,7 @@ pub struct Config {
     pub mqtt: MqttConfig,
     pub stomp: StompConfig,
     pub uds: UdsConfig,
-    pub cwmp: PlannedListener,
+    pub cwmp: CwmpConfig,
     pub admin: AdminConfig,
     /// How long a graceful shutdown may take to drain queues before connections are cut.
     #[serde(with = "humantime_serde")]
@@ -76,14 +78,6 @@ pub struct RouterConfig {
 
 
 
-/// A listener whose MTP has not landed in this build yet: configured now so flags and files
-/// stay stable, started once its issue lands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlannedListener {
-    pub listen: Listen,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
@@ -100,7 +94,7 @@ impl Default for Config {
             mqtt: MqttConfig::default(),
             stomp: StompConfig::default(),
             uds: UdsConfig::default(),
-            cwmp: PlannedListener { listen: Listen::addr("127.0.0.1:7547") },
+            cwmp: CwmpConfig::default(),
             admin: AdminConfig::default(),
             shutdown_grace: Duration::from_secs(5),
         }
@@ -191,6 +185,7 @@ impl Config {
         }
         self.stomp.validate()?;
         self.uds.validate()?;
+        self.cwmp.validate()?;
         Ok(())
     }
 }

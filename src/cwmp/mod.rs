@@ -11,10 +11,17 @@
 //! - [`fault`]: CWMP fault codes and the single CWMP → USP error-code mapping;
 //! - [`digest`]: server-side HTTP Digest/Basic verification for CPE connecting to the ACS port.
 
+pub mod acs;
+pub mod connreq;
 pub mod digest;
+pub mod engine;
 pub mod fault;
+pub mod gateway;
+pub mod registry;
 pub mod rpc;
 pub mod soap;
+pub mod task;
+pub mod translate;
 
 #[cfg(test)]
 mod tests;

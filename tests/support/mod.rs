@@ -197,5 +197,7 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) {
     }
 }
 
+pub mod cpe;
+mod cpe_tree;
 pub mod stomp;
 pub mod uds;

@@ -1,11 +1,13 @@
-//! `ws-p2p`: N agent/controller pairs. Each controller sends USP Get requests to its own
-//! agent, the agent answers each with a GetResp of about the same size, and the controller
+//! The p2p scenarios (`ws-p2p`, `mqtt-p2p`, `stomp-p2p`, `cross-mtp`): N agent/controller
+//! pairs. Each controller sends USP Get requests to its own agent, the agent answers each with
+//! a GetResp of about the same size (to the request's reply address), and the controller
 //! times every round trip.
 //!
 //! This is the hub's core job (relay a Record by `to_id` and the answer back) at its purest,
-//! so it is the scenario the headline figure comes from. The pair logic is generic over
-//! [`Connector`]: the same pairs, the same Records, through the hub or through the bare TCP
-//! forwarder.
+//! so it is the scenario the headline figures come from. The pair logic is generic over
+//! [`Connector`], separately for agents and controllers: the same pairs and the same Records
+//! through any MTP of the hub, across two MTPs, through a plain broker, or through the bare
+//! TCP forwarder.
 //!
 //! Load is closed loop by default (each pair keeps `window` requests outstanding: the rate is
 //! what the target sustains) or open loop at a fixed rate per pair. Open loop does not wait
@@ -22,15 +24,14 @@ use std::{
 
 use anyhow::Context;
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::{
     task::JoinSet,
-    time::{Interval, MissedTickBehavior, interval, interval_at, sleep_until},
+    time::{MissedTickBehavior, interval, interval_at, sleep_until},
 };
 use tokio_util::sync::CancellationToken;
 use usphub::usp::proto::msg::header::MsgType;
 
-use super::LoadSpec;
+use super::{LoadSpec, Pacing, SWEEP_PERIOD, connect_all, next_tick};
 use crate::progress::Progress;
 use crate::report::{CpuUse, Latency, Report, SutUse};
 use crate::stats::{Clock, ErrorKind, LatencyRecorder, Live, SharedHistogram};
@@ -39,23 +40,23 @@ use crate::sys;
 use crate::transport::{Connector, Endpoint, LinkError, RecordLink};
 use crate::usp::{self, DecodeError, RequestEncoder, ResponseEncoder};
 
-/// Handshakes in flight at once while connecting.
-const CONNECT_CONCURRENCY: usize = 64;
-/// How often a controller looks for requests past their timeout.
-const SWEEP_PERIOD: Duration = Duration::from_millis(100);
-
-pub async fn run<C: Connector>(
-    connector: C,
+/// Runs scenario `name` with agents connected through `agent_connector` and controllers
+/// through `controller_connector`.
+pub async fn run<A: Connector, C: Connector>(
+    name: &'static str,
+    agent_connector: A,
+    controller_connector: C,
     spec: &LoadSpec,
     run_id: u32,
     sut: Option<&SutProbe>,
 ) -> anyhow::Result<Report> {
     let live = Arc::new(Live::default());
-    let target = connector.describe();
-    eprintln!("ws-p2p: connecting {n} agents and {n} controllers to {target}", n = spec.pairs);
-    // Agents first, so that no request has to wait for its agent in the hub's offline hold.
-    let agents = connect_all(&connector, (0..spec.pairs).map(Endpoint::agent), &live).await?;
-    let controllers = connect_all(&connector, (0..spec.pairs).map(Endpoint::controller), &live).await?;
+    let target = describe_both(&controller_connector, &agent_connector);
+    eprintln!("{name}: connecting {n} agents and {n} controllers to {target}", n = spec.pairs);
+    // Agents first, so that no request has to wait for its agent in the hub's offline hold
+    // (or, on a plain broker, be published before anyone subscribed).
+    let agents = connect_all(&agent_connector, (0..spec.pairs).map(Endpoint::agent), &live).await?;
+    let controllers = connect_all(&controller_connector, (0..spec.pairs).map(Endpoint::controller), &live).await?;
 
     let clock = Clock::new(Instant::now(), spec.warmup, spec.duration);
     let histogram = SharedHistogram::new();
@@ -77,10 +78,10 @@ pub async fn run<C: Connector>(
         request_bytes = requests.record_len();
         let controller = Controller::new(link, requests, run_id, histogram.recorder(), live.clone(), clock);
         // Open-loop pairs are spread over one period rather than all firing together.
-        let offset = pacing.period.map_or(Duration::ZERO, |p| p.mul_f64(endpoint.pair as f64 / spec.pairs as f64));
+        let offset = pacing.offset(endpoint.pair, spec.pairs);
         controller_tasks.spawn(controller.run(pacing, clock.start + offset, stop.clone()));
     }
-    let progress = Progress::start("ws-p2p", live.clone(), clock, 2 * spec.pairs);
+    let progress = Progress::start(name, live.clone(), clock, 2 * spec.pairs, 2);
 
     sleep_until(clock.measure_start.into()).await;
     let window_start = Instant::now();
@@ -115,7 +116,7 @@ pub async fn run<C: Connector>(
         _ => None,
     };
     Ok(Report {
-        scenario: "ws-p2p".into(),
+        scenario: name.into(),
         target,
         pairs: spec.pairs,
         window: spec.window,
@@ -134,41 +135,14 @@ pub async fn run<C: Connector>(
         late_sends: live.late_sends.load(Relaxed),
         generator: CpuUse::new(gen_cpu, window, records, sys::allowed_cpus().map_or(0, |c| c.len())),
         sut,
+        one_way: false,
     })
 }
 
-/// Opens one link per endpoint, a bounded number of handshakes at a time; fails on the first
-/// endpoint that cannot connect.
-async fn connect_all<C: Connector>(
-    connector: &C,
-    endpoints: impl Iterator<Item = Endpoint>,
-    live: &Live,
-) -> anyhow::Result<Vec<(Endpoint, C::Link)>> {
-    stream::iter(endpoints)
-        .map(|endpoint| async move {
-            let link = connector.connect(&endpoint).await.with_context(|| format!("connecting {}", endpoint.eid))?;
-            live.connections.fetch_add(1, Relaxed);
-            anyhow::Ok((endpoint, link))
-        })
-        .buffered(CONNECT_CONCURRENCY)
-        .try_collect()
-        .await
-}
-
-/// How a controller paces its requests.
-#[derive(Debug, Clone, Copy)]
-struct Pacing {
-    window: usize,
-    /// Time between two requests of one pair; `None` is closed loop.
-    period: Option<Duration>,
-    timeout: Duration,
-}
-
-impl Pacing {
-    fn new(spec: &LoadSpec) -> Self {
-        let period = spec.rate.map(|r| Duration::from_secs_f64(1.0 / r));
-        Self { window: spec.window.max(1), period, timeout: spec.timeout }
-    }
+/// Names the path: one target, or the controllers' and the agents' when they differ.
+pub(super) fn describe_both(controllers: &impl Connector, agents: &impl Connector) -> String {
+    let (c, a) = (controllers.describe(), agents.describe());
+    if c == a { c } else { format!("controllers {c} <-> agents {a}") }
 }
 
 /// The agent: answers every Get it receives with a GetResp, until told the run is over.
@@ -205,7 +179,7 @@ async fn answer_all<L: RecordLink>(
         loop {
             let record = received?.ok_or(LinkError::Closed)?;
             match usp::decode(record, MsgType::Get) {
-                Ok(request) => link.feed(answers.encode(&request)).await?,
+                Ok(request) => link.feed_reply(answers.encode(&request)).await?,
                 Err(e) => live.error_with(ErrorKind::Malformed, format_args!("agent received: {e}")),
             }
             match link.try_recv() {
@@ -367,13 +341,5 @@ impl<L: RecordLink> Controller<L> {
             self.outstanding.pop_front();
             self.live.error(ErrorKind::Timeout);
         }
-    }
-}
-
-/// The next tick of an open-loop pace; never, in closed loop.
-async fn next_tick(pace: &mut Option<Interval>) {
-    match pace {
-        Some(pace) => _ = pace.tick().await,
-        None => std::future::pending().await,
     }
 }

@@ -1,15 +1,20 @@
 //! How a generated endpoint reaches its peer: one trait for "send a Record, receive a Record",
-//! and one implementation per path (the hub's WebSocket MTP, the bare TCP forwarder; MQTT and
-//! STOMP later).
+//! and one implementation per path: the hub's WebSocket MTP, MQTT (usphub's broker or any plain
+//! MQTT broker), STOMP (usphub or RabbitMQ), and the bare TCP forwarder.
 //!
 //! Scenarios are written once against [`RecordLink`] and [`Connector`], so every system under
 //! test carries exactly the same encoded Records and the comparison is about the path alone.
+//! [`any`] erases the transport type, so that one scenario can mix them (cross-MTP).
 
 use std::future::Future;
 
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
+pub mod any;
+pub mod mqtt;
+mod outbox;
+pub mod stomp;
 pub mod tcp;
 pub mod ws;
 
@@ -28,16 +33,26 @@ pub struct Endpoint {
     pub pair: usize,
     /// Its USP endpoint ID.
     pub eid: String,
+    /// The endpoint ID its own Records (not answers) go to. Brokers that do not route by
+    /// `to_id` need it to choose a topic or destination; the WebSocket hub and the forwarder
+    /// ignore it.
+    pub to: Option<String>,
 }
 
 impl Endpoint {
+    /// Agent `pair` of a p2p scenario: it only answers.
     pub fn agent(pair: usize) -> Self {
-        Self { role: Role::Agent, pair, eid: format!("os::BENCH-agent-{pair}") }
+        Self { role: Role::Agent, pair, eid: agent_eid(pair), to: None }
     }
 
+    /// Controller `pair` of a p2p scenario: it sends to agent `pair`.
     pub fn controller(pair: usize) -> Self {
-        Self { role: Role::Controller, pair, eid: format!("self::bench-ctrl-{pair}") }
+        Self { role: Role::Controller, pair, eid: format!("self::bench-ctrl-{pair}"), to: Some(agent_eid(pair)) }
     }
+}
+
+fn agent_eid(pair: usize) -> String {
+    format!("os::BENCH-agent-{pair}")
 }
 
 /// Why a link failed. Each message is complete on its own (no `source` chain), because the
@@ -56,6 +71,14 @@ pub enum LinkError {
     Text,
     #[error("the peer closed the connection")]
     Closed,
+    #[error("{0}")]
+    Mqtt(#[from] mqtt::codec::MqttError),
+    #[error("{0}")]
+    Stomp(#[from] stomp::codec::StompError),
+    #[error("no {what} from {target} within the handshake timeout")]
+    Timeout { target: String, what: &'static str },
+    #[error("this endpoint has no peer to send to")]
+    NoDestination,
     #[error("{0}")]
     Io(std::io::Error),
 }
@@ -79,8 +102,15 @@ impl From<std::io::Error> for LinkError {
 /// busy endpoint would: otherwise the generator, not the system under test, would be the first
 /// to run out of CPU.
 pub trait RecordLink: Send + 'static {
-    /// Queues one Record; it may be written now or at the next `flush`.
+    /// Queues one Record to the endpoint's peer ([`Endpoint::to`]); it may be written now or
+    /// at the next `flush`.
     fn feed(&mut self, record: Bytes) -> impl Future<Output = Result<(), LinkError>> + Send;
+    /// Queues the answer to the Record `recv` or `try_recv` returned last, to that Record's
+    /// reply address (MQTT Response Topic, STOMP `reply-to-dest`). Paths that route by `to_id`
+    /// or by pairing need no address: for them this is `feed`.
+    fn feed_reply(&mut self, record: Bytes) -> impl Future<Output = Result<(), LinkError>> + Send {
+        self.feed(record)
+    }
     /// Writes everything queued.
     fn flush(&mut self) -> impl Future<Output = Result<(), LinkError>> + Send;
     /// The next Record; `Ok(None)` once the peer has closed. Cancel-safe, because scenarios

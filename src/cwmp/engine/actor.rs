@@ -1,0 +1,342 @@
+//! One CPE's actor: the loop that serves its USP Records, its CWMP session and its timers.
+//!
+//! Timing rules, all enforced here:
+//! - a waiting task is aborted at its deadline (`request_timeout`): `Unreachable` if the last
+//!   connection request failed, else `Timeout`;
+//! - a session whose CPE stays silent for `session_timeout` is dropped and its running task
+//!   aborted with `SessionEnded` (waiting tasks stay for the next session, within their
+//!   deadline); so is one replaced by a new Inform;
+//! - while work waits and the CPE is not in session, a connection request goes out, at most
+//!   one per `min_interval`, repeated after `retry_interval` if the CPE does not call in.
+
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::queue::{Finished, Queued, TaskQueue};
+use super::translator::DeviceState;
+use super::{AcsAnswer, DeviceEvent, Engine, SessionId, notify, usp};
+use crate::cwmp::acs::session::{CpePost, CwmpSession, Turn};
+use crate::cwmp::registry::DeviceRecord;
+use crate::cwmp::rpc::Inform;
+use crate::cwmp::soap::{Body, Envelope};
+use crate::cwmp::task::{AbortReason, CpeReply};
+use crate::router::{Delivery, Session};
+use crate::usp::EndpointId;
+use crate::usp::proto::msg::Msg;
+
+pub(super) struct DeviceActor {
+    engine: Engine,
+    usp: Session,
+    events: mpsc::Receiver<DeviceEvent>,
+    /// To itself, for the results of the connection requests it starts.
+    myself: mpsc::Sender<DeviceEvent>,
+    record: Option<DeviceRecord>,
+    state: DeviceState,
+    queue: TaskQueue,
+    session: Option<LiveSession>,
+    reach: Reach,
+    next_notify: u64,
+}
+
+struct LiveSession {
+    id: SessionId,
+    cwmp: CwmpSession,
+    last_heard: Instant,
+}
+
+/// Connection request bookkeeping.
+#[derive(Default)]
+struct Reach {
+    last_sent: Option<Instant>,
+    in_flight: bool,
+    /// The CPE opened a session since the last request: the next may follow sooner.
+    answered: bool,
+    last_failed: bool,
+}
+
+impl DeviceActor {
+    pub fn new(
+        engine: Engine,
+        usp: Session,
+        events: mpsc::Receiver<DeviceEvent>,
+        myself: mpsc::Sender<DeviceEvent>,
+        record: Option<DeviceRecord>,
+        state: DeviceState,
+    ) -> Self {
+        Self { engine, usp, events, myself, record, state, queue: TaskQueue::default(), session: None, reach: Reach::default(), next_notify: 0 }
+    }
+
+    pub async fn run(mut self) {
+        let shutdown = self.engine.0.shutdown.clone();
+        let replaced = self.usp.replaced();
+        loop {
+            let wake = self.next_wake();
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = replaced.cancelled() => break,
+                delivery = self.usp.recv() => match delivery {
+                    Some(delivery) => self.on_usp(delivery),
+                    None => break,
+                },
+                Some(event) = self.events.recv() => self.on_event(event).await,
+                _ = sleep_until(wake) => {}
+            }
+            self.on_time(Instant::now());
+        }
+        // Whoever still waits gets an answer rather than silence.
+        let mut finished = Vec::new();
+        self.queue.abort_all(AbortReason::SessionEnded, &mut finished);
+        self.deliver(finished);
+        self.engine.0.devices.remove(&self.state.endpoint_id);
+    }
+
+    fn eid(&self) -> &EndpointId {
+        &self.state.endpoint_id
+    }
+
+    fn on_usp(&mut self, delivery: Delivery) {
+        let msg = match usp::decode(&delivery.record) {
+            Ok(msg) => msg,
+            Err(e) => return debug!(eid = %self.eid(), from = %delivery.from, error = %e, "record ignored"),
+        };
+        match usp::classify(&msg) {
+            usp::Inbound::Request => {}
+            usp::Inbound::NotifyResp => return debug!(eid = %self.eid(), from = %delivery.from, "NotifyResp consumed"),
+            usp::Inbound::Other => return debug!(eid = %self.eid(), from = %delivery.from, "non-request ignored"),
+        }
+        let before = self.state.subscriptions.clone();
+        let translator = self.engine.0.translator.clone();
+        match translator.task(msg, &delivery.from, &mut self.state) {
+            Ok(task) => {
+                let deadline = Instant::now() + self.engine.0.settings.request_timeout;
+                self.queue.push(Queued { task, controller: delivery.from, deadline });
+            }
+            Err(answer) => self.send(&delivery.from, &answer),
+        }
+        if self.state.subscriptions != before {
+            self.persist(|registry, eid, blob| registry.set_subscriptions(eid, &blob), self.state.subscriptions.clone());
+        }
+    }
+
+    async fn on_event(&mut self, event: DeviceEvent) {
+        match event {
+            DeviceEvent::Inform { envelope, peer, session, answer } => self.on_inform(envelope, peer, session, answer).await,
+            DeviceEvent::Post { session, post, answer } => {
+                let reply = match self.session.as_mut() {
+                    Some(live) if live.id == session => {
+                        live.last_heard = Instant::now();
+                        self.on_post(post)
+                    }
+                    _ => AcsAnswer::NoSession,
+                };
+                let _ = answer.send(reply);
+            }
+            DeviceEvent::ConnectionRequestDone(result) => {
+                self.reach.in_flight = false;
+                self.reach.last_failed = result.is_err();
+                match result {
+                    Ok(()) => debug!(eid = %self.eid(), "connection request accepted"),
+                    Err(e) => info!(eid = %self.eid(), error = %e, "connection request failed"),
+                }
+            }
+        }
+    }
+
+    async fn on_inform(&mut self, envelope: Envelope, peer: IpAddr, session: SessionId, answer: oneshot::Sender<AcsAnswer>) {
+        if self.session.take().is_some() {
+            debug!(eid = %self.eid(), "new Inform replaces the running session");
+            self.abort_running(AbortReason::SessionEnded);
+        }
+        let Body::Inform(inform) = &envelope.body else { return };
+        self.record_inform(inform).await;
+        self.state.model.learn_from(&envelope.body);
+        self.notify_inform(inform);
+        self.reach.answered = true;
+        self.reach.last_failed = false;
+        let (cwmp, reply) = CwmpSession::start(&envelope);
+        info!(eid = %self.eid(), %peer, events = ?inform.events.iter().map(|e| e.event_code.as_str()).collect::<Vec<_>>(), "CWMP session opened");
+        self.session = Some(LiveSession { id: session, cwmp, last_heard: Instant::now() });
+        let _ = answer.send(AcsAnswer::Envelope(reply.to_bytes()));
+    }
+
+    /// Writes the Inform to the registry (on the blocking pool: redb fsyncs).
+    async fn record_inform(&mut self, inform: &Inform) {
+        let (registry, eid, inform) = (self.engine.0.registry.clone(), self.eid().to_string(), inform.clone());
+        let written = tokio::task::spawn_blocking(move || registry.record_inform(&eid, &inform, SystemTime::now())).await;
+        match written {
+            Ok(Ok(outcome)) => {
+                if outcome.new_device {
+                    info!(eid = %self.eid(), "new CPE registered");
+                }
+                self.state.identity = outcome.record.identity.clone();
+                self.record = Some(outcome.record);
+            }
+            Ok(Err(e)) => warn!(eid = %self.eid(), error = %e, "registry write failed"),
+            Err(e) => warn!(eid = %self.eid(), error = %e, "registry write panicked"),
+        }
+    }
+
+    fn notify_inform(&mut self, inform: &Inform) {
+        let notifications = self.engine.0.translator.inform_notifications(inform, &self.state);
+        let defaults = &self.engine.0.settings.notify_controllers;
+        let eid = self.eid().clone();
+        let mut out = Vec::new();
+        for notification in &notifications {
+            out.extend(notify::fan_out(notification, defaults, || {
+                self.next_notify += 1;
+                format!("cwmp-notify-{eid}-{}", self.next_notify)
+            }));
+        }
+        for (controller, msg) in out {
+            self.send(&controller, &msg);
+        }
+    }
+
+    /// One POST of the live session.
+    fn on_post(&mut self, post: CpePost) -> AcsAnswer {
+        let Some(live) = self.session.as_mut() else { return AcsAnswer::NoSession };
+        let reply = match live.cwmp.on_post(post) {
+            Turn::Answer { reply, report } => {
+                if let Some(report) = report {
+                    // Completing asynchronous operations from it is the translator's next step.
+                    info!(eid = %self.state.endpoint_id, method = report.method_name(), "transfer report acknowledged");
+                }
+                return AcsAnswer::Envelope(reply.to_bytes());
+            }
+            Turn::Reply(body) => {
+                self.learn(&body);
+                Some(CpeReply::from_body(body))
+            }
+            Turn::Ready => None,
+        };
+        let mut finished = Vec::new();
+        let next = self.queue.advance(reply, &mut finished);
+        self.deliver(finished);
+        let Some(live) = self.session.as_mut() else { return AcsAnswer::NoSession };
+        match next {
+            Some(rpc) => AcsAnswer::Envelope(live.cwmp.request(rpc).to_bytes()),
+            None => {
+                live.cwmp.finish();
+                self.session = None;
+                debug!(eid = %self.eid(), "CWMP session finished");
+                self.persist_model();
+                AcsAnswer::NoContent
+            }
+        }
+    }
+
+    /// What a CPE's answer teaches about it: types for the model, values for the registry.
+    fn learn(&mut self, body: &Body) {
+        self.state.model.learn_from(body);
+        if let Body::GetParameterValuesResponse(values) = body {
+            let values = values.parameter_list.clone();
+            self.persist(|registry, eid, values| registry.record_parameters(eid, &values), values);
+        }
+    }
+
+    fn on_time(&mut self, now: Instant) {
+        let session_timeout = self.engine.0.settings.session_timeout;
+        if self.session.as_ref().is_some_and(|s| now >= s.last_heard + session_timeout) {
+            info!(eid = %self.eid(), "CWMP session timed out");
+            self.session = None;
+            self.abort_running(AbortReason::SessionEnded);
+            self.persist_model();
+        }
+        let reason = if self.reach.last_failed { AbortReason::Unreachable } else { AbortReason::Timeout };
+        let mut finished = Vec::new();
+        self.queue.expire(now, reason, &mut finished);
+        self.deliver(finished);
+        if self.connection_request_due(now).is_some_and(|due| due <= now) {
+            self.send_connection_request(now);
+        }
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        let session_end = self.session.as_ref().map(|s| s.last_heard + self.engine.0.settings.session_timeout);
+        let request_due = self.connection_request_due(Instant::now());
+        [session_end, self.queue.next_deadline(), request_due].into_iter().flatten().min()
+    }
+
+    /// When the next connection request should go out (`now` if it is overdue or the first),
+    /// if one is needed at all.
+    fn connection_request_due(&self, now: Instant) -> Option<Instant> {
+        if self.session.is_some() || self.reach.in_flight || !self.queue.has_waiting() {
+            return None;
+        }
+        let settings = &self.engine.0.settings;
+        Some(match self.reach.last_sent {
+            None => now,
+            Some(sent) if self.reach.answered => sent + settings.connection_request_min_interval,
+            Some(sent) => sent + settings.connection_request_retry,
+        })
+    }
+
+    fn send_connection_request(&mut self, now: Instant) {
+        self.reach = Reach { last_sent: Some(now), in_flight: true, answered: false, last_failed: self.reach.last_failed };
+        let record = self.record.as_ref();
+        let url = record.and_then(|r| r.connection_request_url.clone());
+        let credentials = record
+            .and_then(|r| r.connection_request_credentials.clone())
+            .or_else(|| self.engine.0.settings.connection_request_credentials.clone());
+        let (engine, myself) = (self.engine.clone(), self.myself.clone());
+        debug!(eid = %self.eid(), ?url, "sending connection request");
+        self.engine.0.tracker.spawn(async move {
+            let result = engine.0.requester.request(url.as_deref(), credentials.as_ref()).await;
+            let _ = myself.send(DeviceEvent::ConnectionRequestDone(result)).await;
+        });
+    }
+
+    fn abort_running(&mut self, reason: AbortReason) {
+        let finished = self.queue.abort_running(reason);
+        self.deliver(finished.into_iter().collect());
+    }
+
+    /// Sends each finished task's answer to its Controller.
+    fn deliver(&mut self, finished: Vec<Finished>) {
+        for done in finished {
+            self.send(&done.controller, &done.msg);
+            if !done.operations.is_empty() {
+                self.state.model.next_request_instance += done.operations.len() as u32;
+            }
+        }
+    }
+
+    fn send(&self, to: &EndpointId, msg: &Msg) {
+        let record = usp::encode(self.eid().as_str(), to.as_str(), msg);
+        if let Err(e) = self.usp.ingress(record) {
+            warn!(eid = %self.eid(), error = %e, "could not route an answer");
+        }
+    }
+
+    fn persist_model(&self) {
+        match serde_json::to_vec(&self.state.model) {
+            Ok(blob) => self.persist(|registry, eid, blob| registry.set_model(eid, &blob), blob),
+            Err(e) => warn!(eid = %self.eid(), error = %e, "model not serialisable"),
+        }
+    }
+
+    /// Runs a registry write on the blocking pool without waiting for it.
+    fn persist<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&crate::cwmp::registry::Registry, &str, T) -> crate::cwmp::registry::Result<()> + Send + 'static,
+        value: T,
+    ) {
+        let (registry, eid) = (self.engine.0.registry.clone(), self.eid().to_string());
+        self.engine.0.tracker.spawn_blocking(move || {
+            if let Err(e) = write(&registry, &eid, value) {
+                warn!(%eid, error = %e, "registry write failed");
+            }
+        });
+    }
+}
+
+async fn sleep_until(wake: Option<Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
