@@ -120,7 +120,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
 
     let cwmp_addr = match config.cwmp.listen.as_addr() {
         Some(addr) => {
-            let translator = Arc::new(crate::cwmp::engine::TranslateBridge);
+            let translator = Arc::new(crate::cwmp::engine::TranslateBridge { config: config.cwmp.translate.clone() });
             let gateway = crate::cwmp::gateway::start(addr, &config.cwmp, router.clone(), translator, shutdown.clone(), tracker.clone());
             Some(gateway.await?)
         }

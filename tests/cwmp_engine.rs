@@ -14,9 +14,9 @@ use support::*;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use usphub::config::CwmpConfig;
 use usphub::cwmp::engine::TranslateBridge;
-use usphub::cwmp::engine::translator::{DeviceState, Notification, Translator};
+use usphub::cwmp::engine::translator::{CpeReport, DeviceState, Notification, Started, Translator};
 use usphub::cwmp::fault::UspErrorContext;
-use usphub::cwmp::rpc::{GetParameterValues, Inform, Reboot, XsdType};
+use usphub::cwmp::rpc::{GetParameterValues, Reboot, XsdType};
 use usphub::cwmp::soap::Body;
 use usphub::cwmp::task::{AbortReason, CpeReply, CwmpTask, TaskStep};
 use usphub::hub::RunningHub;
@@ -40,9 +40,10 @@ struct ScriptedTask {
 }
 
 impl Translator for Scripted {
-    fn task(&self, request: Msg, _: &EndpointId, _: &mut DeviceState) -> Result<Box<dyn CwmpTask>, Msg> {
+    fn task(&self, request: Msg, _: &EndpointId, _: &mut DeviceState) -> Result<Started, Msg> {
         let msg_id = request.header.unwrap().msg_id;
-        let Some(msg::body::MsgBody::Request(msg::Request { req_type: Some(req) })) = request.body.unwrap().msg_body else {
+        let Some(msg::body::MsgBody::Request(msg::Request { req_type: Some(req) })) = request.body.unwrap().msg_body
+        else {
             return Err(error(&msg_id, 7000, "not a request"));
         };
         let script = match req {
@@ -50,11 +51,11 @@ impl Translator for Scripted {
             msg::request::ReqType::Operate(op) if op.command == "Device.Reboot()" => Script::Reboot(op.command_key),
             _ => return Err(error(&msg_id, 7001, "not scripted")),
         };
-        Ok(Box::new(ScriptedTask { msg_id, script, sent: false }))
+        Ok(Started { task: Box::new(ScriptedTask { msg_id, script, sent: false }), send_response: true })
     }
 
-    fn inform_notifications(&self, inform: &Inform, device: &DeviceState) -> Vec<Notification> {
-        TranslateBridge.inform_notifications(inform, device)
+    fn notifications(&self, report: CpeReport<'_>, device: &DeviceState) -> Vec<Notification> {
+        TranslateBridge::default().notifications(report, device)
     }
 }
 
@@ -69,10 +70,18 @@ impl CwmpTask for ScriptedTask {
         TaskStep::Done(match reply {
             Some(CpeReply::Response(Body::GetParameterValuesResponse(values))) => {
                 let params = values.parameter_list.into_iter().map(|p| (p.name.clone(), p.value));
-                get_resp(&self.msg_id, "", &params.collect::<Vec<_>>().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>())
+                get_resp(
+                    &self.msg_id,
+                    "",
+                    &params.collect::<Vec<_>>().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(),
+                )
             }
-            Some(CpeReply::Response(Body::RebootResponse)) => response(&self.msg_id, msg::response::RespType::OperateResp(msg::OperateResp::default())),
-            Some(CpeReply::Fault(fault)) => error(&self.msg_id, fault.detail.fault_code.usp_error(UspErrorContext::Path).0, "fault"),
+            Some(CpeReply::Response(Body::RebootResponse)) => {
+                response(&self.msg_id, msg::response::RespType::OperateResp(msg::OperateResp::default()))
+            }
+            Some(CpeReply::Fault(fault)) => {
+                error(&self.msg_id, fault.detail.fault_code.usp_error(UspErrorContext::Path).0, "fault")
+            }
             other => error(&self.msg_id, 7003, &format!("unexpected {other:?}")),
         })
     }
@@ -86,7 +95,13 @@ impl CwmpTask for ScriptedTask {
 fn error(msg_id: &str, code: u32, text: &str) -> Msg {
     Msg {
         header: Some(msg::Header { msg_id: msg_id.into(), msg_type: msg::header::MsgType::Error as i32 }),
-        body: Some(msg::Body { msg_body: Some(msg::body::MsgBody::Error(msg::Error { err_code: code, err_msg: text.into(), param_errs: vec![] })) }),
+        body: Some(msg::Body {
+            msg_body: Some(msg::body::MsgBody::Error(msg::Error {
+                err_code: code,
+                err_msg: text.into(),
+                param_errs: vec![],
+            })),
+        }),
     }
 }
 
@@ -137,9 +152,16 @@ impl Setup {
         cr.retry_interval = Duration::from_millis(500);
         tweak(&mut config);
         let (shutdown, tracker) = (CancellationToken::new(), TaskTracker::new());
-        let acs = usphub::cwmp::gateway::start("127.0.0.1:0", &config, hub.router.clone(), Arc::new(Scripted), shutdown.clone(), tracker.clone())
-            .await
-            .unwrap();
+        let acs = usphub::cwmp::gateway::start(
+            "127.0.0.1:0",
+            &config,
+            hub.router.clone(),
+            Arc::new(Scripted),
+            shutdown.clone(),
+            tracker.clone(),
+        )
+        .await
+        .unwrap();
         Self { hub, acs, shutdown, tracker }
     }
 
@@ -182,7 +204,9 @@ async fn a_get_waits_for_a_connection_request_and_rides_the_session() {
     let (rec, m) = msg_of(&controller.recv().await);
     assert_eq!(rec.from_id, "os::00D09E-SN-E1");
     assert_eq!(m.header.as_ref().unwrap().msg_id, "get-1");
-    let msg::body::MsgBody::Response(msg::Response { resp_type: Some(msg::response::RespType::GetResp(resp)) }) = body_of(&m) else {
+    let msg::body::MsgBody::Response(msg::Response { resp_type: Some(msg::response::RespType::GetResp(resp)) }) =
+        body_of(&m)
+    else {
         panic!("{m:?}")
     };
     assert_eq!(resp.req_path_results[0].resolved_path_results[0].result_params["Device.WiFi.SSID.1.SSID"], "home");
@@ -205,7 +229,9 @@ async fn reboot_answers_then_the_boot_becomes_a_boot_event() {
     let (_, m) = msg_of(&controller.recv().await);
     assert!(matches!(body_of(&m), msg::body::MsgBody::Response(_)), "{m:?}");
     let (_, m) = msg_of(&controller.recv().await);
-    let msg::body::MsgBody::Request(msg::Request { req_type: Some(msg::request::ReqType::Notify(notify)) }) = body_of(&m) else {
+    let msg::body::MsgBody::Request(msg::Request { req_type: Some(msg::request::ReqType::Notify(notify)) }) =
+        body_of(&m)
+    else {
         panic!("{m:?}")
     };
     let Some(msg::notify::Notification::Event(event)) = &notify.notification else { panic!() };

@@ -41,7 +41,9 @@ fn tree() -> ParamTree {
 
 fn notify_of(m: &msg::Msg) -> msg::Notify {
     match m.body.as_ref().and_then(|b| b.msg_body.as_ref()) {
-        Some(msg::body::MsgBody::Request(msg::Request { req_type: Some(msg::request::ReqType::Notify(n)) })) => n.clone(),
+        Some(msg::body::MsgBody::Request(msg::Request { req_type: Some(msg::request::ReqType::Notify(n)) })) => {
+            n.clone()
+        }
         other => panic!("not a Notify: {other:?}"),
     }
 }
@@ -58,6 +60,11 @@ async fn inform_registers_the_cpe_and_notifies_boot_and_value_change() {
     assert!(hub.router.is_connected("os::00D09E-SN-NOTIFY"), "a USP endpoint now");
     let (rec, m) = msg_of(&controller.recv().await);
     assert_eq!((rec.from_id.as_str(), rec.to_id.as_str()), ("os::00D09E-SN-NOTIFY", CONTROLLER));
+    let onboard = notify_of(&m);
+    assert!(onboard.send_resp && onboard.subscription_id.is_empty(), "R-NOT.6/7");
+    let Some(msg::notify::Notification::OnBoardReq(request)) = onboard.notification else { panic!() };
+    assert_eq!((request.oui.as_str(), request.serial_number.as_str()), ("00D09E", "SN-NOTIFY"));
+    let (_, m) = msg_of(&controller.recv().await);
     let Some(msg::notify::Notification::Event(event)) = notify_of(&m).notification else { panic!() };
     assert_eq!((event.obj_path.as_str(), event.event_name.as_str()), ("Device.", "Boot!"));
     assert_eq!(event.params["Cause"], "LocalFactoryReset");
@@ -76,20 +83,6 @@ async fn inform_registers_the_cpe_and_notifies_boot_and_value_change() {
     assert!(hub.router.is_connected("os::00D09E-SN-NOTIFY"));
     let registry_row = hub.router.endpoints().into_iter().find(|e| e.eid.as_str() == "os::00D09E-SN-NOTIFY").unwrap();
     assert_eq!(registry_row.mtp, usphub::usp::Mtp::Cwmp);
-    hub.shutdown().await;
-}
-
-#[tokio::test]
-async fn usp_requests_are_answered_even_before_translation() {
-    let db = temp_db("untranslated");
-    let hub = start_hub(|c| with_cwmp(c, &db)).await;
-    let cpe = Cpe::new(CpeOptions::new(hub.cwmp_addr.unwrap(), "SN-GET"), tree());
-    cpe.session(&[("1 BOOT", "")], &[]).await;
-    let mut controller = connect(hub.ws_addr.unwrap(), "self::other-controller").await;
-    controller.send(record("self::other-controller", "os::00D09E-SN-GET", &get("g1", &["Device.DeviceInfo."]))).await;
-    let (_, m) = msg_of(&controller.recv().await);
-    assert_eq!(m.header.unwrap().msg_id, "g1");
-    assert!(matches!(m.body.unwrap().msg_body, Some(msg::body::MsgBody::Error(_))));
     hub.shutdown().await;
 }
 
@@ -193,7 +186,8 @@ async fn bad_input_gets_4xx_or_a_fault_and_disturbs_nothing() {
     assert!(line.contains("200") && body.contains("<FaultCode>8003</FaultCode>"), "{line} {body}");
 
     // A huge chunked body is cut off at max_body.
-    let mut chunked = b"POST / HTTP/1.1\r\nHost: acs\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    let mut chunked =
+        b"POST / HTTP/1.1\r\nHost: acs\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
     let chunk = vec![b'x'; 32 << 10];
     for _ in 0..4 {
         chunked.extend(format!("{:x}\r\n", chunk.len()).as_bytes());
@@ -206,5 +200,23 @@ async fn bad_input_gets_4xx_or_a_fault_and_disturbs_nothing() {
     // A chunked Inform within the limit is served, and the ACS still works for a real CPE.
     let cpe = Cpe::new(CpeOptions::new(acs, "SN-AFTER"), tree());
     assert_eq!(cpe.session(&[("1 BOOT", "")], &[]).await.statuses, [200, 204]);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn basic_authentication_checks_the_shared_login() {
+    let db = temp_db("basic");
+    let hub = start_hub(|c| {
+        with_cwmp(c, &db);
+        c.cwmp.auth = CwmpAuthMode::Basic;
+        c.cwmp.username = Some("cpe".into());
+        c.cwmp.password = Some("basic-pw".into());
+    })
+    .await;
+    let mut options = CpeOptions::new(hub.cwmp_addr.unwrap(), "SN-BASIC");
+    options.login = Some(("cpe".into(), "nope".into()));
+    assert_eq!(Cpe::new(options.clone(), tree()).session(&[("1 BOOT", "")], &[]).await.statuses, [401]);
+    options.login = Some(("cpe".into(), "basic-pw".into()));
+    assert_eq!(Cpe::new(options, tree()).session(&[("1 BOOT", "")], &[]).await.statuses, [200, 204]);
     hub.shutdown().await;
 }

@@ -41,6 +41,8 @@ pub struct CwmpConfig {
     /// subscribed through `Device.LocalAgent.Subscription.`.
     pub notify_controllers: Vec<String>,
     pub connection_request: ConnectionRequestConfig,
+    /// How USP requests become CWMP RPCs (`[cwmp.translate]`).
+    pub translate: crate::cwmp::translate::TranslateConfig,
     pub tls: Option<TlsConfig>,
 }
 
@@ -99,6 +101,7 @@ impl Default for CwmpConfig {
             endpoint_scheme: EndpointScheme::Os,
             notify_controllers: Vec::new(),
             connection_request: ConnectionRequestConfig::default(),
+            translate: Default::default(),
             tls: None,
         }
     }
@@ -146,6 +149,9 @@ impl CwmpConfig {
         }
         if cr.timeout.is_zero() || cr.rate_per_second == 0 {
             return bad("connection_request.timeout and rate_per_second must be positive");
+        }
+        if self.translate.gpv_batch_size == 0 {
+            return bad("translate.gpv_batch_size must be positive");
         }
         if self.tls.as_ref().is_some_and(|t| t.require_client_cert && t.client_ca.is_none()) {
             return bad("tls.require_client_cert needs cwmp.tls.client_ca");

@@ -45,7 +45,11 @@ pub async fn start(
         notify_controllers,
         connection_request_min_interval: cr.min_interval,
         connection_request_retry: cr.retry_interval,
-        connection_request_credentials: cr.username.clone().zip(cr.password.clone()).map(|(u, p)| Credentials::new(u, p)),
+        connection_request_credentials: cr
+            .username
+            .clone()
+            .zip(cr.password.clone())
+            .map(|(u, p)| Credentials::new(u, p)),
     };
     let requester = ConnectionRequester::new(cr.rate_per_second, cr.timeout);
     let engine = Engine::start(router, registry, translator, requester, settings, shutdown.clone(), tracker.clone())

@@ -128,7 +128,11 @@ impl Cpe {
             XsdType::String,
         )];
         if let Some(url) = self.connection_request_url.lock().unwrap().clone() {
-            parameter_list.push(ParameterValueStruct::new("Device.ManagementServer.ConnectionRequestURL", url, XsdType::String));
+            parameter_list.push(ParameterValueStruct::new(
+                "Device.ManagementServer.ConnectionRequestURL",
+                url,
+                XsdType::String,
+            ));
         }
         for name in changed {
             let param = &tree.params[*name];
@@ -142,7 +146,11 @@ impl Cpe {
             retry_count: 0,
             parameter_list,
         };
-        Envelope::request(self.options.namespace, format!("inform-{}", self.sessions.load(Ordering::SeqCst)), Body::Inform(inform))
+        Envelope::request(
+            self.options.namespace,
+            format!("inform-{}", self.sessions.load(Ordering::SeqCst)),
+            Body::Inform(inform),
+        )
     }
 
     /// Listens for connection requests; each accepted one starts a session with
@@ -180,7 +188,11 @@ impl Cpe {
         url
     }
 
-    fn connection_request(&self, request: &Request<hyper::body::Incoming>, verifier: &Mutex<DigestVerifier>) -> Response<Full<Bytes>> {
+    fn connection_request(
+        &self,
+        request: &Request<hyper::body::Incoming>,
+        verifier: &Mutex<DigestVerifier>,
+    ) -> Response<Full<Bytes>> {
         self.connection_requests.fetch_add(1, Ordering::SeqCst);
         let (user, password) = &self.options.connection_request_login;
         let mut verifier = verifier.lock().unwrap();
@@ -257,7 +269,13 @@ impl Http {
             request = request.header(COOKIE, cookie.as_str());
         }
         if let (Some(login), Some((user, password))) = (self.login.as_mut(), self.options.login.as_ref()) {
-            let params = http_auth::PasswordParams { username: user, password, uri: &self.options.path, method: "POST", body: Some(&body) };
+            let params = http_auth::PasswordParams {
+                username: user,
+                password,
+                uri: &self.options.path,
+                method: "POST",
+                body: Some(&body),
+            };
             request = request.header(AUTHORIZATION, login.respond(&params).unwrap());
         }
         let sender = self.sender.as_mut().unwrap();

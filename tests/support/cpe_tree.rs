@@ -55,12 +55,14 @@ impl ParamTree {
     fn get_values(&self, names: &[String]) -> Body {
         let mut list = Vec::new();
         for name in names {
-            let matching: Vec<_> = self
-                .params
-                .iter()
-                .filter(|(n, _)| if name.ends_with('.') || name.is_empty() { n.starts_with(name.as_str()) } else { *n == name })
-                .map(|(n, p)| ParameterValueStruct::new(n.clone(), p.value.clone(), p.xsd_type.clone()))
-                .collect();
+            let matching: Vec<_> =
+                self.params
+                    .iter()
+                    .filter(|(n, _)| {
+                        if name.ends_with('.') || name.is_empty() { n.starts_with(name.as_str()) } else { *n == name }
+                    })
+                    .map(|(n, p)| ParameterValueStruct::new(n.clone(), p.value.clone(), p.xsd_type.clone()))
+                    .collect();
             if matching.is_empty() {
                 return fault(FaultCode::INVALID_PARAMETER_NAME, Vec::new());
             }
@@ -78,7 +80,11 @@ impl ParamTree {
                     Some(p) if !p.writable => FaultCode::NON_WRITABLE_PARAMETER,
                     Some(_) => return None,
                 };
-                Some(SetParameterValuesFault { parameter_name: v.name.clone(), fault_code: code, fault_string: String::new() })
+                Some(SetParameterValuesFault {
+                    parameter_name: v.name.clone(),
+                    fault_code: code,
+                    fault_string: String::new(),
+                })
             })
             .collect();
         if !refused.is_empty() {

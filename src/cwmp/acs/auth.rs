@@ -81,7 +81,9 @@ impl CpeAuth {
             return Err(self.challenge(false));
         };
         match (&authorization, self.mode) {
-            (Authorization::Basic(basic), CwmpAuthMode::Basic) if basic.matches(&credentials.username, &credentials.password) => {
+            (Authorization::Basic(basic), CwmpAuthMode::Basic)
+                if basic.matches(&credentials.username, &credentials.password) =>
+            {
                 Ok(principal)
             }
             (Authorization::Digest(digest), CwmpAuthMode::Digest) => {

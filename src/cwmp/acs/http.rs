@@ -28,7 +28,12 @@ use crate::usp::EndpointId;
 /// The session a connection's last Inform opened: later POSTs on it belong there.
 pub type ConnectionSession = Arc<Mutex<Option<(SessionId, EndpointId)>>>;
 
-pub async fn handle(front: Arc<Front>, peer: SocketAddr, bound: ConnectionSession, request: Request<Incoming>) -> Response<Full<Bytes>> {
+pub async fn handle(
+    front: Arc<Front>,
+    peer: SocketAddr,
+    bound: ConnectionSession,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     if request.method() != Method::POST {
         return plain(StatusCode::METHOD_NOT_ALLOWED).header(ALLOW, "POST").body(Full::default()).unwrap();
     }
@@ -90,7 +95,13 @@ pub async fn handle(front: Arc<Front>, peer: SocketAddr, bound: ConnectionSessio
 }
 
 /// A new session: check the CPE's identity, hand the Inform to its device, set the cookie.
-async fn inform(front: &Front, peer: SocketAddr, bound: &ConnectionSession, principal: Principal, envelope: Envelope) -> Response<Full<Bytes>> {
+async fn inform(
+    front: &Front,
+    peer: SocketAddr,
+    bound: &ConnectionSession,
+    principal: Principal,
+    envelope: Envelope,
+) -> Response<Full<Bytes>> {
     let Body::Inform(inform) = &envelope.body else { unreachable!("checked by the caller") };
     let id = &inform.device_id;
     if id.oui.trim().is_empty() || id.serial_number.trim().is_empty() {
@@ -151,7 +162,11 @@ fn session_answer(
 }
 
 /// The session this request continues, by connection, then by cookie.
-fn known_session(front: &Front, bound: &ConnectionSession, request: &Request<Incoming>) -> Option<(SessionId, EndpointId)> {
+fn known_session(
+    front: &Front,
+    bound: &ConnectionSession,
+    request: &Request<Incoming>,
+) -> Option<(SessionId, EndpointId)> {
     if let Some(known) = bound.lock().unwrap_or_else(|e| e.into_inner()).clone() {
         return Some(known);
     }

@@ -48,8 +48,10 @@ pub struct AcsListener {
 
 impl AcsListener {
     pub async fn bind(addr: &str, config: &CwmpConfig, engine: Engine) -> anyhow::Result<Self> {
-        let tls = config.tls.as_ref().map(|t| crate::tls::acceptor(t, &[b"http/1.1"])).transpose().context("cwmp TLS")?;
-        let limits = ListenerLimits { max_connections: config.max_connections, handshake_timeout: config.session_timeout };
+        let tls =
+            config.tls.as_ref().map(|t| crate::tls::acceptor(t, &[b"http/1.1"])).transpose().context("cwmp TLS")?;
+        let limits =
+            ListenerLimits { max_connections: config.max_connections, handshake_timeout: config.session_timeout };
         let listener = Listener::bind("cwmp", addr, tls, limits)
             .await
             .with_context(|| format!("binding the CWMP listener on {addr}"))?;

@@ -134,7 +134,9 @@ impl CwmpSession {
         match self.outstanding.take() {
             None => Turn::Ready,
             // The CPE skipped its answer: the task learns it failed instead of waiting forever.
-            Some(outstanding) => Turn::Reply(cpe_fault(format!("empty POST instead of {}Response", outstanding.method))),
+            Some(outstanding) => {
+                Turn::Reply(cpe_fault(format!("empty POST instead of {}Response", outstanding.method)))
+            }
         }
     }
 

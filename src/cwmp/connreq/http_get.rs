@@ -129,7 +129,10 @@ mod tests {
     #[test]
     fn parses_connection_request_urls() {
         let t = Target::parse("http://10.0.0.1:7547/cr/abc?x=1").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str(), t.authority.as_str()), ("10.0.0.1", 7547, "/cr/abc?x=1", "10.0.0.1:7547"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str(), t.authority.as_str()),
+            ("10.0.0.1", 7547, "/cr/abc?x=1", "10.0.0.1:7547")
+        );
         let t = Target::parse("http://[::1]/").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("::1", 80));
         assert!(matches!(Target::parse("https://cpe/"), Err(Error::UnsupportedScheme(_))));

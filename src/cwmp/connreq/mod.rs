@@ -56,7 +56,11 @@ impl ConnectionRequester {
     }
 
     /// Asks the CPE at `url` to open a session, answering its challenge with `credentials`.
-    pub async fn request(&self, url: Option<&str>, credentials: Option<&Credentials>) -> Result<(), ConnectionRequestError> {
+    pub async fn request(
+        &self,
+        url: Option<&str>,
+        credentials: Option<&Credentials>,
+    ) -> Result<(), ConnectionRequestError> {
         let target = Target::parse(url.ok_or(ConnectionRequestError::NoUrl)?)?;
         if !self.pace.turn().await {
             return Err(ConnectionRequestError::Paced);

@@ -9,6 +9,7 @@
 //! - while work waits and the CPE is not in session, a connection request goes out, at most
 //!   one per `min_interval`, repeated after `retry_interval` if the CPE does not call in.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
@@ -17,13 +18,13 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::queue::{Finished, Queued, TaskQueue};
-use super::translator::DeviceState;
+use super::translator::{CpeReport, DeviceState, Started};
 use super::{AcsAnswer, DeviceEvent, Engine, SessionId, notify, usp};
 use crate::cwmp::acs::session::{CpePost, CwmpSession, Turn};
 use crate::cwmp::registry::DeviceRecord;
 use crate::cwmp::rpc::Inform;
 use crate::cwmp::soap::{Body, Envelope};
-use crate::cwmp::task::{AbortReason, CpeReply};
+use crate::cwmp::task::{AbortReason, CpeReply, PendingOperation};
 use crate::router::{Delivery, Session};
 use crate::usp::EndpointId;
 use crate::usp::proto::msg::Msg;
@@ -40,6 +41,9 @@ pub(super) struct DeviceActor {
     session: Option<LiveSession>,
     reach: Reach,
     next_notify: u64,
+    /// Downloads started by Operate, awaiting their TransferComplete, with the requestor. Kept
+    /// in memory only: after a restart their completion is reported as autonomous.
+    operations: Vec<(PendingOperation, EndpointId)>,
 }
 
 struct LiveSession {
@@ -67,7 +71,19 @@ impl DeviceActor {
         record: Option<DeviceRecord>,
         state: DeviceState,
     ) -> Self {
-        Self { engine, usp, events, myself, record, state, queue: TaskQueue::default(), session: None, reach: Reach::default(), next_notify: 0 }
+        Self {
+            engine,
+            usp,
+            events,
+            myself,
+            record,
+            state,
+            queue: TaskQueue::default(),
+            session: None,
+            reach: Reach::default(),
+            next_notify: 0,
+            operations: Vec::new(),
+        }
     }
 
     pub async fn run(mut self) {
@@ -111,20 +127,25 @@ impl DeviceActor {
         let before = self.state.subscriptions.clone();
         let translator = self.engine.0.translator.clone();
         match translator.task(msg, &delivery.from, &mut self.state) {
-            Ok(task) => {
+            Ok(Started { task, send_response }) => {
                 let deadline = Instant::now() + self.engine.0.settings.request_timeout;
-                self.queue.push(Queued { task, controller: delivery.from, deadline });
+                self.queue.push(Queued { task, controller: delivery.from, deadline, send_response });
             }
             Err(answer) => self.send(&delivery.from, &answer),
         }
         if self.state.subscriptions != before {
-            self.persist(|registry, eid, blob| registry.set_subscriptions(eid, &blob), self.state.subscriptions.clone());
+            match serde_json::to_vec(&self.state.subscriptions) {
+                Ok(blob) => self.persist(|registry, eid, blob| registry.set_subscriptions(eid, &blob), blob),
+                Err(e) => warn!(eid = %self.eid(), error = %e, "subscriptions not serialisable"),
+            }
         }
     }
 
     async fn on_event(&mut self, event: DeviceEvent) {
         match event {
-            DeviceEvent::Inform { envelope, peer, session, answer } => self.on_inform(envelope, peer, session, answer).await,
+            DeviceEvent::Inform { envelope, peer, session, answer } => {
+                self.on_inform(envelope, peer, session, answer).await
+            }
             DeviceEvent::Post { session, post, answer } => {
                 let reply = match self.session.as_mut() {
                     Some(live) if live.id == session => {
@@ -146,15 +167,21 @@ impl DeviceActor {
         }
     }
 
-    async fn on_inform(&mut self, envelope: Envelope, peer: IpAddr, session: SessionId, answer: oneshot::Sender<AcsAnswer>) {
+    async fn on_inform(
+        &mut self,
+        envelope: Envelope,
+        peer: IpAddr,
+        session: SessionId,
+        answer: oneshot::Sender<AcsAnswer>,
+    ) {
         if self.session.take().is_some() {
             debug!(eid = %self.eid(), "new Inform replaces the running session");
             self.abort_running(AbortReason::SessionEnded);
         }
         let Body::Inform(inform) = &envelope.body else { return };
-        self.record_inform(inform).await;
+        let previous_values = self.record_inform(inform).await;
         self.state.model.learn_from(&envelope.body);
-        self.notify_inform(inform);
+        self.notify(CpeReport::Inform { inform, previous_values: &previous_values });
         self.reach.answered = true;
         self.reach.last_failed = false;
         let (cwmp, reply) = CwmpSession::start(&envelope);
@@ -163,10 +190,12 @@ impl DeviceActor {
         let _ = answer.send(AcsAnswer::Envelope(reply.to_bytes()));
     }
 
-    /// Writes the Inform to the registry (on the blocking pool: redb fsyncs).
-    async fn record_inform(&mut self, inform: &Inform) {
+    /// Writes the Inform to the registry (on the blocking pool: redb fsyncs); returns the
+    /// values its parameters had before.
+    async fn record_inform(&mut self, inform: &Inform) -> HashMap<String, String> {
         let (registry, eid, inform) = (self.engine.0.registry.clone(), self.eid().to_string(), inform.clone());
-        let written = tokio::task::spawn_blocking(move || registry.record_inform(&eid, &inform, SystemTime::now())).await;
+        let written =
+            tokio::task::spawn_blocking(move || registry.record_inform(&eid, &inform, SystemTime::now())).await;
         match written {
             Ok(Ok(outcome)) => {
                 if outcome.new_device {
@@ -174,14 +203,17 @@ impl DeviceActor {
                 }
                 self.state.identity = outcome.record.identity.clone();
                 self.record = Some(outcome.record);
+                return outcome.previous_values;
             }
             Ok(Err(e)) => warn!(eid = %self.eid(), error = %e, "registry write failed"),
             Err(e) => warn!(eid = %self.eid(), error = %e, "registry write panicked"),
         }
+        HashMap::new()
     }
 
-    fn notify_inform(&mut self, inform: &Inform) {
-        let notifications = self.engine.0.translator.inform_notifications(inform, &self.state);
+    /// Sends the notifications a report causes to their Controllers.
+    fn notify(&mut self, report: CpeReport<'_>) {
+        let notifications = self.engine.0.translator.notifications(report, &self.state);
         let defaults = &self.engine.0.settings.notify_controllers;
         let eid = self.eid().clone();
         let mut out = Vec::new();
@@ -202,8 +234,7 @@ impl DeviceActor {
         let reply = match live.cwmp.on_post(post) {
             Turn::Answer { reply, report } => {
                 if let Some(report) = report {
-                    // Completing asynchronous operations from it is the translator's next step.
-                    info!(eid = %self.state.endpoint_id, method = report.method_name(), "transfer report acknowledged");
+                    self.on_transfer_report(&report);
                 }
                 return AcsAnswer::Envelope(reply.to_bytes());
             }
@@ -226,6 +257,26 @@ impl DeviceActor {
                 self.persist_model();
                 AcsAnswer::NoContent
             }
+        }
+    }
+
+    /// A TransferComplete completes the Operate that started it (matched by CommandKey); an
+    /// AutonomousTransferComplete is reported as it is.
+    fn on_transfer_report(&mut self, report: &Body) {
+        match report {
+            Body::TransferComplete(complete) => {
+                let position = self.operations.iter().position(|(op, _)| op.cwmp_command_key == complete.command_key);
+                let Some((operation, requestor)) = position.map(|i| self.operations.swap_remove(i)) else {
+                    return debug!(eid = %self.eid(), key = %complete.command_key, "TransferComplete for no known operation");
+                };
+                self.notify(CpeReport::TransferComplete {
+                    report: complete,
+                    operation: &operation,
+                    requestor: &requestor,
+                });
+            }
+            Body::AutonomousTransferComplete(atc) => self.notify(CpeReport::AutonomousTransferComplete(atc)),
+            _ => {}
         }
     }
 
@@ -276,7 +327,8 @@ impl DeviceActor {
     }
 
     fn send_connection_request(&mut self, now: Instant) {
-        self.reach = Reach { last_sent: Some(now), in_flight: true, answered: false, last_failed: self.reach.last_failed };
+        self.reach =
+            Reach { last_sent: Some(now), in_flight: true, answered: false, last_failed: self.reach.last_failed };
         let record = self.record.as_ref();
         let url = record.and_then(|r| r.connection_request_url.clone());
         let credentials = record
@@ -295,12 +347,26 @@ impl DeviceActor {
         self.deliver(finished.into_iter().collect());
     }
 
-    /// Sends each finished task's answer to its Controller.
+    /// Sends each finished task's answer to its Controller, and keeps the operations it left
+    /// running on the CPE until their TransferComplete (or completes them now if applied).
     fn deliver(&mut self, finished: Vec<Finished>) {
         for done in finished {
-            self.send(&done.controller, &done.msg);
-            if !done.operations.is_empty() {
-                self.state.model.next_request_instance += done.operations.len() as u32;
+            if done.send_response || is_error(&done.msg) {
+                self.send(&done.controller, &done.msg);
+            }
+            self.state.model.next_request_instance += done.operations.len() as u32;
+            for operation in done.operations {
+                match operation.immediate_completion() {
+                    Some(complete) => {
+                        let report = CpeReport::TransferComplete {
+                            report: &complete,
+                            operation: &operation,
+                            requestor: &done.controller,
+                        };
+                        self.notify(report);
+                    }
+                    None => self.operations.push((operation, done.controller.clone())),
+                }
             }
         }
     }
@@ -332,6 +398,10 @@ impl DeviceActor {
             }
         });
     }
+}
+
+fn is_error(msg: &Msg) -> bool {
+    matches!(msg.body.as_ref().and_then(|b| b.msg_body.as_ref()), Some(crate::usp::proto::msg::body::MsgBody::Error(_)))
 }
 
 async fn sleep_until(wake: Option<Instant>) {

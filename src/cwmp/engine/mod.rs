@@ -32,6 +32,7 @@ use crate::cwmp::registry::{Credentials, DeviceRecord, Identity, Registry, Regis
 use crate::cwmp::rpc::DeviceId;
 use crate::cwmp::soap::Envelope;
 use crate::cwmp::task::DeviceModel;
+use crate::cwmp::translate::Subscriptions;
 use crate::router::Router;
 use crate::usp::{EndpointId, EndpointIdError};
 pub use bridge::TranslateBridge;
@@ -166,7 +167,13 @@ impl Engine {
     }
 
     /// Starts a session for the CPE `eid` with its Inform; spawns its actor on first contact.
-    pub async fn inform(&self, eid: EndpointId, envelope: Envelope, peer: IpAddr, session: SessionId) -> Option<AcsAnswer> {
+    pub async fn inform(
+        &self,
+        eid: EndpointId,
+        envelope: Envelope,
+        peer: IpAddr,
+        session: SessionId,
+    ) -> Option<AcsAnswer> {
         let events = match self.0.devices.get(&eid) {
             Some(events) => events.clone(),
             None => {
@@ -176,7 +183,7 @@ impl Engine {
                     endpoint_id: eid.clone(),
                     identity: Identity::from(&inform.device_id),
                     model: DeviceModel::new(root),
-                    subscriptions: Vec::new(),
+                    subscriptions: Subscriptions::new(),
                 };
                 self.spawn(eid, None, state)
             }
@@ -217,11 +224,12 @@ impl Engine {
             .model(eid.as_str())?
             .and_then(|blob| serde_json::from_slice(&blob).ok())
             .unwrap_or_else(|| DeviceModel::new("Device."));
+        let subscriptions = registry.subscriptions(eid.as_str())?.and_then(|blob| serde_json::from_slice(&blob).ok());
         Ok(DeviceState {
             endpoint_id: eid.clone(),
             identity: record.identity.clone(),
             model,
-            subscriptions: registry.subscriptions(eid.as_str())?.unwrap_or_default(),
+            subscriptions: subscriptions.unwrap_or_default(),
         })
     }
 }

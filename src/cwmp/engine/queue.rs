@@ -19,6 +19,8 @@ pub struct Queued {
     pub controller: EndpointId,
     /// Aborted with [`AbortReason::Timeout`] if no session has started it by then.
     pub deadline: Instant,
+    /// Whether a successful answer is sent (errors always are).
+    pub send_response: bool,
 }
 
 /// The USP answer of a task that ended, for its Controller.
@@ -26,6 +28,8 @@ pub struct Queued {
 pub struct Finished {
     pub controller: EndpointId,
     pub msg: Msg,
+    /// `false`: send `msg` only if it is an Error.
+    pub send_response: bool,
     /// Asynchronous operations (Download()) the task left running on the CPE.
     pub operations: Vec<PendingOperation>,
 }
@@ -78,7 +82,8 @@ impl TaskQueue {
                 }
                 TaskStep::Done(msg) => {
                     let operations = current.task.started_operations();
-                    out.push(Finished { controller: current.controller, msg, operations });
+                    let send_response = current.send_response;
+                    out.push(Finished { controller: current.controller, msg, send_response, operations });
                 }
             }
         }
@@ -98,7 +103,7 @@ impl TaskQueue {
 
 fn abort(mut queued: Queued, reason: AbortReason) -> Finished {
     let msg = queued.task.abort(reason);
-    Finished { controller: queued.controller, msg, operations: Vec::new() }
+    Finished { controller: queued.controller, msg, send_response: true, operations: Vec::new() }
 }
 
 #[cfg(test)]
@@ -134,7 +139,8 @@ mod tests {
     }
 
     fn queued(name: &'static str, rpcs: usize, deadline: Instant) -> Queued {
-        Queued { task: Box::new(Scripted { name, rpcs }), controller: EndpointId::new("self::c").unwrap(), deadline }
+        let controller = EndpointId::new("self::c").unwrap();
+        Queued { task: Box::new(Scripted { name, rpcs }), controller, deadline, send_response: true }
     }
 
     fn ids(out: &[Finished]) -> Vec<String> {

@@ -1,15 +1,18 @@
 //! The seam between the device engine and USP translation: what the engine asks of
-//! [`crate::cwmp::translate`] (a task per USP request, the notifications an Inform causes), and
-//! the per-device state it lends for that.
+//! [`crate::cwmp::translate`] (a task per USP request, the notifications a CPE's reports
+//! cause), and the per-device state it lends for that.
 //!
 //! A trait rather than direct calls, so the engine's timing rules (queues, deadlines, session
 //! loss) are tested with scripted tasks, independently of the translation's own tests.
 
+use std::collections::HashMap;
+
 use crate::cwmp::registry::Identity;
-use crate::cwmp::rpc::Inform;
-use crate::cwmp::task::{CwmpTask, DeviceModel};
+use crate::cwmp::rpc::{AutonomousTransferComplete, Inform, TransferComplete};
+use crate::cwmp::task::{CwmpTask, DeviceModel, PendingOperation};
+use crate::cwmp::translate::{NotifyContent, Subscriptions};
 use crate::usp::EndpointId;
-use crate::usp::proto::msg::{self, Msg};
+use crate::usp::proto::msg::Msg;
 
 /// What the engine keeps per CPE for translation, persisted in the registry.
 #[derive(Debug, Clone)]
@@ -17,14 +20,38 @@ pub struct DeviceState {
     pub endpoint_id: EndpointId,
     pub identity: Identity,
     pub model: DeviceModel,
-    /// The translator's subscription table of this CPE, opaque here (stored as is).
-    pub subscriptions: Vec<u8>,
+    /// The virtual agent's `Device.LocalAgent.Subscription.` table.
+    pub subscriptions: Subscriptions,
+}
+
+/// A task for one USP request.
+pub struct Started {
+    pub task: Box<dyn CwmpTask>,
+    /// `false` for an Operate with `send_resp = false`: its successful answer is not sent
+    /// (R-OPR.4); errors always are.
+    pub send_response: bool,
+}
+
+/// What a CPE reported that Controllers may have to hear about.
+pub enum CpeReport<'a> {
+    /// An Inform, with the values its parameters had before it (to tell changes apart).
+    Inform {
+        inform: &'a Inform,
+        previous_values: &'a HashMap<String, String>,
+    },
+    /// The completion of a Download a Controller started through an Operate.
+    TransferComplete {
+        report: &'a TransferComplete,
+        operation: &'a PendingOperation,
+        requestor: &'a EndpointId,
+    },
+    AutonomousTransferComplete(&'a AutonomousTransferComplete),
 }
 
 /// One notification, and the subscriptions it matches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
-    pub notification: msg::notify::Notification,
+    pub content: NotifyContent,
     pub subscribers: Vec<Subscriber>,
 }
 
@@ -39,11 +66,11 @@ pub struct Subscriber {
 /// USP translation as the device engine uses it.
 pub trait Translator: Send + Sync + 'static {
     /// A task carrying out one USP request from `controller`, or the Msg to answer at once
-    /// (an Error, or a response that needs no CPE round trip). May change `device`
-    /// (subscriptions); the engine persists it afterwards.
+    /// (an Error, or a response that needs no CPE round trip, such as a subscription change).
+    /// May change `device` (its subscriptions); the engine persists it afterwards.
     #[allow(clippy::result_large_err)] // the Msg is the answer itself, sent right away
-    fn task(&self, request: Msg, controller: &EndpointId, device: &mut DeviceState) -> Result<Box<dyn CwmpTask>, Msg>;
+    fn task(&self, request: Msg, controller: &EndpointId, device: &mut DeviceState) -> Result<Started, Msg>;
 
-    /// The notifications an Inform causes (Boot!, ValueChange …).
-    fn inform_notifications(&self, inform: &Inform, device: &DeviceState) -> Vec<Notification>;
+    /// The notifications a CPE's report causes (Boot!, ValueChange, OperationComplete …).
+    fn notifications(&self, report: CpeReport<'_>, device: &DeviceState) -> Vec<Notification>;
 }

@@ -56,9 +56,9 @@ pub enum Inbound {
 pub fn classify(msg: &Msg) -> Inbound {
     match msg.body.as_ref().and_then(|b| b.msg_body.as_ref()) {
         Some(msg::body::MsgBody::Request(_)) => Inbound::Request,
-        Some(msg::body::MsgBody::Response(msg::Response { resp_type: Some(msg::response::RespType::NotifyResp(_)) })) => {
-            Inbound::NotifyResp
-        }
+        Some(msg::body::MsgBody::Response(msg::Response {
+            resp_type: Some(msg::response::RespType::NotifyResp(_)),
+        })) => Inbound::NotifyResp,
         _ => Inbound::Other,
     }
 }

@@ -25,6 +25,7 @@ mod endpoint;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -68,13 +69,7 @@ macro_rules! database_errors {
         }
     )*};
 }
-database_errors!(
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+database_errors!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
 
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
@@ -84,6 +79,9 @@ pub struct InformOutcome {
     /// First contact: the endpoint must be attached to the router.
     pub new_device: bool,
     pub record: DeviceRecord,
+    /// The values the Inform's parameters had before it, where known: what tells a change
+    /// from a value the CPE repeats in every Inform.
+    pub previous_values: HashMap<String, String>,
 }
 
 /// A handle to the registry database; cheap to clone.
@@ -151,9 +149,9 @@ impl Registry {
             record.last_inform_at = Some(now);
             record.last_events = inform.events.iter().map(Event::from).collect();
             devices.insert(endpoint_id, encode(&record).as_slice())?;
-            InformOutcome { new_device, record }
+            let previous_values = write_parameters(&tx, endpoint_id, &inform.parameter_list)?;
+            InformOutcome { new_device, record, previous_values }
         };
-        write_parameters(&tx, endpoint_id, &inform.parameter_list)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -227,7 +225,11 @@ impl Registry {
     }
 
     /// Sets the credentials the ACS answers the CPE's connection request challenge with.
-    pub fn set_connection_request_credentials(&self, endpoint_id: &str, credentials: Option<Credentials>) -> Result<()> {
+    pub fn set_connection_request_credentials(
+        &self,
+        endpoint_id: &str,
+        credentials: Option<Credentials>,
+    ) -> Result<()> {
         self.update(endpoint_id, |record| record.connection_request_credentials = credentials)
     }
 
@@ -294,14 +296,22 @@ fn connection_request_url(inform: &Inform) -> Option<&str> {
         .or_else(|| inform.parameter("InternetGatewayDevice.ManagementServer.ConnectionRequestURL"))
 }
 
-fn write_parameters(tx: &redb::WriteTransaction, endpoint_id: &str, parameters: &[ParameterValueStruct]) -> Result<()> {
+/// Stores the values; returns those they replaced.
+fn write_parameters(
+    tx: &redb::WriteTransaction,
+    endpoint_id: &str,
+    parameters: &[ParameterValueStruct],
+) -> Result<HashMap<String, String>> {
     let mut table = tx.open_table(PARAMETERS)?;
+    let mut previous = HashMap::new();
     for p in parameters {
         // A CPE that sent no xsi:type means a string (cwmp.md §7).
         let xsd_type = p.xsd_type.as_ref().map_or("string", XsdType::local_name);
-        table.insert((endpoint_id, p.name.as_str()), (xsd_type, p.value.as_str()))?;
+        if let Some(old) = table.insert((endpoint_id, p.name.as_str()), (xsd_type, p.value.as_str()))? {
+            previous.insert(p.name.clone(), old.value().1.to_owned());
+        }
     }
-    Ok(())
+    Ok(previous)
 }
 
 fn encode(record: &DeviceRecord) -> Vec<u8> {
@@ -309,7 +319,8 @@ fn encode(record: &DeviceRecord) -> Vec<u8> {
 }
 
 fn decode(endpoint_id: &str, bytes: &[u8]) -> Result<DeviceRecord> {
-    serde_json::from_slice(bytes).map_err(|source| RegistryError::Corrupt { endpoint_id: endpoint_id.to_owned(), source })
+    serde_json::from_slice(bytes)
+        .map_err(|source| RegistryError::Corrupt { endpoint_id: endpoint_id.to_owned(), source })
 }
 
 /// Creates the file readable by its owner only, before redb opens it: it holds passwords.

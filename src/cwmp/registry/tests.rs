@@ -40,8 +40,17 @@ fn inform_registers_then_updates_and_survives_reopening() {
         let second = inform("SN1", &["2 PERIODIC"], &[("Device.DeviceInfo.UpTime", "42", XsdType::UnsignedInt)]);
         let outcome = registry.record_inform("os::00D09E-SN1", &second, t0 + Duration::from_secs(60)).unwrap();
         assert!(!outcome.new_device);
+        assert!(outcome.previous_values.is_empty(), "UpTime is new");
         assert_eq!(outcome.record.registered_at, t0, "first contact is kept");
-        assert_eq!(outcome.record.connection_request_url.as_deref(), Some("http://10.0.0.1:7547/x"), "kept when absent");
+        let third = inform("SN1", &["4 VALUE CHANGE"], &[("Device.DeviceInfo.UpTime", "43", XsdType::UnsignedInt)]);
+        let outcome = registry.record_inform("os::00D09E-SN1", &third, t0 + Duration::from_secs(60)).unwrap();
+        assert_eq!(outcome.previous_values["Device.DeviceInfo.UpTime"], "42");
+        let outcome = registry.record_inform("os::00D09E-SN1", &second, t0 + Duration::from_secs(60)).unwrap();
+        assert_eq!(
+            outcome.record.connection_request_url.as_deref(),
+            Some("http://10.0.0.1:7547/x"),
+            "kept when absent"
+        );
         assert_eq!(outcome.record.last_events, [Event { code: "2 PERIODIC".into(), command_key: String::new() }]);
         registry.set_subscriptions("os::00D09E-SN1", b"opaque").unwrap();
     }
@@ -64,8 +73,13 @@ fn parameters_stay_per_device_and_untyped_values_are_strings() {
     registry.record_inform("os::00D09E-AB", &inform("AB", &[], &[]), now).unwrap();
     let untyped = ParameterValueStruct { name: "Device.X".into(), value: "v".into(), xsd_type: None };
     registry.record_parameters("os::00D09E-A", &[untyped]).unwrap();
-    registry.record_parameters("os::00D09E-AB", &[ParameterValueStruct::new("Device.Y", "1", XsdType::Boolean)]).unwrap();
-    assert_eq!(registry.parameters("os::00D09E-A").unwrap(), [ParameterValueStruct::new("Device.X", "v", XsdType::String)]);
+    registry
+        .record_parameters("os::00D09E-AB", &[ParameterValueStruct::new("Device.Y", "1", XsdType::Boolean)])
+        .unwrap();
+    assert_eq!(
+        registry.parameters("os::00D09E-A").unwrap(),
+        [ParameterValueStruct::new("Device.X", "v", XsdType::String)]
+    );
     assert_eq!(registry.parameters("os::00D09E-AB").unwrap().len(), 1);
     assert!(registry.parameters("os::00D09E-").unwrap().is_empty());
 }

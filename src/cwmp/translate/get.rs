@@ -5,7 +5,8 @@
 //! - Object paths (partial paths): one GPV on the partial path (TR-069 allows partial names in
 //!   GPV), `max_depth` applied locally; or, for CPE that cannot take partial paths in GPV
 //!   (genieacs-sim, cwmp.md §10; `TranslateConfig::partial_path_gpv = false`), GPN of the
-//!   sub-tree then batched GPVs of the leaves within `max_depth`.
+//!   sub-tree then batched GPVs of the leaves within `max_depth`. With `max_depth = 1` the
+//!   object's own parameters come from GPN(NextLevel=true) + GPV, not a whole-sub-tree read.
 //! - Search paths (`*`, `[expr]`): resolved with GPN (+ GPV of the tested parameters), then
 //!   the matches are read as above.
 //!
@@ -55,7 +56,9 @@ pub(crate) fn start(
                 UspFailure::new(codes::INVALID_PATH, "Get reads objects and parameters only"),
             ),
             (PathKind::Parameter, false) => plain_params.push(text.clone()),
-            (PathKind::Object, false) if config.partial_path_gpv => {
+            // max_depth 1 needs only the object's own parameters: GPN NextLevel lists them
+            // without reading the whole sub-tree.
+            (PathKind::Object, false) if config.partial_path_gpv && get.max_depth != 1 => {
                 task.jobs.push_back(Job::Partial { index })
             }
             _ => task.jobs.push_back(Job::Tree {
@@ -111,6 +114,7 @@ enum TreeStage {
 }
 
 /// What a job does after a reply: send another RPC, or hand over to the next job.
+#[allow(clippy::large_enum_variant)] // one value at a time, moved, never stored in bulk
 enum Next {
     Send(Body, Job),
     Finished,
@@ -165,7 +169,8 @@ impl GetTask {
                         },
                     )
                 } else {
-                    let rpc = rpcs::get_names(&self.requested[index], false);
+                    let next_level = self.max_depth == 1;
+                    let rpc = rpcs::get_names(&self.requested[index], next_level);
                     let stage = TreeStage::Listing(None);
                     Next::Send(
                         rpc,

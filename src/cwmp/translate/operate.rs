@@ -168,6 +168,7 @@ fn failed(command: &str, failure: UspFailure) -> OperationResult {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one value at a time, moved, never stored in bulk
 enum Command {
     Reboot(String),
     FactoryReset,

@@ -61,14 +61,14 @@ pub type Checked<T> = Result<Result<T, CwmpFault>, UspFailure>;
 fn check<T>(
     reply: Option<CpeReply>,
     expected: &str,
-    pick: impl FnOnce(Body) -> Result<T, Body>,
+    pick: impl FnOnce(Body) -> Result<T, String>,
 ) -> Checked<T> {
     match reply {
         None => Err(UspFailure::protocol(expected, "nothing")),
         Some(CpeReply::Fault(fault)) => Ok(Err(fault.detail)),
         Some(CpeReply::Response(body)) => match pick(body) {
             Ok(response) => Ok(Ok(response)),
-            Err(other) => Err(UspFailure::protocol(expected, other.method_name())),
+            Err(other) => Err(UspFailure::protocol(expected, &other)),
         },
     }
 }
@@ -76,42 +76,42 @@ fn check<T>(
 pub fn values_reply(reply: Option<CpeReply>) -> Checked<GetParameterValuesResponse> {
     check(reply, "GetParameterValues", |body| match body {
         Body::GetParameterValuesResponse(r) => Ok(r),
-        other => Err(other),
+        other => Err(other.method_name().to_owned()),
     })
 }
 
 pub fn names_reply(reply: Option<CpeReply>) -> Checked<GetParameterNamesResponse> {
     check(reply, "GetParameterNames", |body| match body {
         Body::GetParameterNamesResponse(r) => Ok(r),
-        other => Err(other),
+        other => Err(other.method_name().to_owned()),
     })
 }
 
 pub fn set_reply(reply: Option<CpeReply>) -> Checked<SetParameterValuesResponse> {
     check(reply, "SetParameterValues", |body| match body {
         Body::SetParameterValuesResponse(r) => Ok(r),
-        other => Err(other),
+        other => Err(other.method_name().to_owned()),
     })
 }
 
 pub fn add_reply(reply: Option<CpeReply>) -> Checked<AddObjectResponse> {
     check(reply, "AddObject", |body| match body {
         Body::AddObjectResponse(r) => Ok(r),
-        other => Err(other),
+        other => Err(other.method_name().to_owned()),
     })
 }
 
 pub fn delete_reply(reply: Option<CpeReply>) -> Checked<DeleteObjectResponse> {
     check(reply, "DeleteObject", |body| match body {
         Body::DeleteObjectResponse(r) => Ok(r),
-        other => Err(other),
+        other => Err(other.method_name().to_owned()),
     })
 }
 
 pub fn download_reply(reply: Option<CpeReply>) -> Checked<DownloadResponse> {
     check(reply, "Download", |body| match body {
         Body::DownloadResponse(r) => Ok(r),
-        other => Err(other),
+        other => Err(other.method_name().to_owned()),
     })
 }
 
@@ -119,6 +119,6 @@ pub fn download_reply(reply: Option<CpeReply>) -> Checked<DownloadResponse> {
 pub fn empty_reply(reply: Option<CpeReply>, expected: &'static str) -> Checked<()> {
     check(reply, expected, |body| match (&body, expected) {
         (Body::RebootResponse, "Reboot") | (Body::FactoryResetResponse, "FactoryReset") => Ok(()),
-        _ => Err(body),
+        _ => Err(body.method_name().to_owned()),
     })
 }

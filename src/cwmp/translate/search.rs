@@ -210,9 +210,7 @@ fn match_segments(pattern: &[Segment], parts: &[&str]) -> Option<Vec<(String, Co
             Segment::Instance(number) => instance_number(part) == Some(*number),
             Segment::Wildcard => instance_number(part).is_some(),
             Segment::Search(conditions) => {
-                if instance_number(part).is_none() {
-                    return None;
-                }
+                instance_number(part)?;
                 let prefix = parts[..=index].join(".");
                 checks.extend(
                     conditions
