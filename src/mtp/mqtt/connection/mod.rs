@@ -28,6 +28,9 @@ use crate::router::{DropReason, Router};
 use connect::Negotiated;
 use route::Endpoint;
 
+/// Routed Records taken per turn of the loop at most, so reads still get their turn.
+const ROUTED_BATCH: usize = 64;
+
 /// What every connection of the listener shares.
 pub struct Shared {
     pub broker: Broker,
@@ -208,7 +211,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
                     }
                 },
                 _ = session.notified() => {}
-                Some(delivery) = route::next_delivery(&mut self.endpoint) => self.queue_record(delivery),
+                Some(delivery) = route::next_delivery(&mut self.endpoint) => {
+                    self.queue_record(delivery);
+                    // Take what else the router queued, so a burst leaves in one write.
+                    for _ in 1..ROUTED_BATCH {
+                        let Some(more) = self.endpoint.as_mut().and_then(Endpoint::try_next) else { break };
+                        self.queue_record(more);
+                    }
+                }
                 _ = sleep_until(idle_deadline.unwrap_or_else(far_future)), if idle_deadline.is_some() => {
                     return Ending::Refused(ReasonCode::KeepAliveTimeout);
                 }

@@ -51,6 +51,11 @@ impl Endpoint {
         self.session.eid()
     }
 
+    /// The next routed Record if one is already queued.
+    pub fn try_next(&mut self) -> Option<Delivery> {
+        self.session.try_recv()
+    }
+
     fn learn_reply_topic(&mut self, topic: &str) {
         if !topic.is_empty() && !topic.contains(['+', '#']) && self.reply_topic != topic {
             self.reply_topic = topic.to_owned();
