@@ -122,7 +122,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         Some(addr) => {
             let translator = Arc::new(crate::cwmp::engine::TranslateBridge { config: config.cwmp.translate.clone() });
             let gateway = crate::cwmp::gateway::start(addr, &config.cwmp, router.clone(), translator, shutdown.clone(), tracker.clone());
-            Some(gateway.await?)
+            let gateway = gateway.await?;
+            sources.add(Arc::new(gateway.engine.clone()));
+            Some(gateway.addr)
         }
         None => None,
     };

@@ -161,7 +161,8 @@ impl Setup {
             tracker.clone(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .addr;
         Self { hub, acs, shutdown, tracker }
     }
 

@@ -7,75 +7,15 @@ mod support;
 
 use std::time::Duration;
 
+use support::cpe::usp::*;
 use support::cpe::{Cpe, CpeOptions, ParamTree};
 use support::*;
 use usphub::config::Listen;
 use usphub::cwmp::rpc::XsdType;
-use usphub::usp::proto::msg::{self, Msg};
+use usphub::usp::proto::msg;
 
 const CONTROLLER: &str = "self::usp-cwmp-controller";
 const CPE: &str = "os::00D09E-SN-USP";
-
-fn request(msg_id: &str, msg_type: msg::header::MsgType, req: msg::request::ReqType) -> Msg {
-    Msg {
-        header: Some(msg::Header { msg_id: msg_id.into(), msg_type: msg_type as i32 }),
-        body: Some(msg::Body { msg_body: Some(msg::body::MsgBody::Request(msg::Request { req_type: Some(req) })) }),
-    }
-}
-
-fn set(msg_id: &str, obj: &str, param: &str, value: &str) -> Msg {
-    use msg::set::{UpdateObject, UpdateParamSetting};
-    let setting = UpdateParamSetting { param: param.into(), value: value.into(), required: true };
-    let update = UpdateObject { obj_path: obj.into(), param_settings: vec![setting] };
-    request(
-        msg_id,
-        msg::header::MsgType::Set,
-        msg::request::ReqType::Set(msg::Set { allow_partial: false, update_objs: vec![update] }),
-    )
-}
-
-fn add(msg_id: &str, table: &str, params: &[(&str, &str)]) -> Msg {
-    use msg::add::{CreateObject, CreateParamSetting};
-    let settings =
-        params.iter().map(|(p, v)| CreateParamSetting { param: (*p).into(), value: (*v).into(), required: true });
-    let create = CreateObject { obj_path: table.into(), param_settings: settings.collect() };
-    request(
-        msg_id,
-        msg::header::MsgType::Add,
-        msg::request::ReqType::Add(msg::Add { allow_partial: false, create_objs: vec![create] }),
-    )
-}
-
-fn delete(msg_id: &str, path: &str) -> Msg {
-    let delete = msg::Delete { allow_partial: false, obj_paths: vec![path.into()] };
-    request(msg_id, msg::header::MsgType::Delete, msg::request::ReqType::Delete(delete))
-}
-
-fn reboot(msg_id: &str, key: &str) -> Msg {
-    let operate = msg::Operate {
-        command: "Device.Reboot()".into(),
-        command_key: key.into(),
-        send_resp: true,
-        input_args: Default::default(),
-    };
-    request(msg_id, msg::header::MsgType::Operate, msg::request::ReqType::Operate(operate))
-}
-
-fn response_of(m: &Msg) -> msg::response::RespType {
-    match m.body.as_ref().and_then(|b| b.msg_body.clone()) {
-        Some(msg::body::MsgBody::Response(msg::Response { resp_type: Some(resp) })) => resp,
-        other => panic!("not a response: {other:?}"),
-    }
-}
-
-fn notification_of(m: &Msg) -> msg::notify::Notification {
-    match m.body.as_ref().and_then(|b| b.msg_body.clone()) {
-        Some(msg::body::MsgBody::Request(msg::Request { req_type: Some(msg::request::ReqType::Notify(n)) })) => {
-            n.notification.unwrap()
-        }
-        other => panic!("not a Notify: {other:?}"),
-    }
-}
 
 fn tree() -> ParamTree {
     let mut tree = ParamTree::default();
@@ -146,16 +86,37 @@ async fn a_controller_runs_get_set_add_delete_and_reboot_on_a_cwmp_cpe() {
     let msg::notify::Notification::Event(boot) = notification_of(&msg_of(&controller.recv().await).1) else { panic!() };
     assert_eq!((boot.params["Cause"].as_str(), boot.params["CommandKey"].as_str()), ("RemoteReboot", "reboot-7"));
 
-    // A value change the CPE reports on its own.
-    cpe.tree.lock().unwrap().set("Device.WiFi.SSID.1.SSID", "changed-locally", XsdType::String, true);
-    cpe.session(&[("4 VALUE CHANGE", "")], &["Device.WiFi.SSID.1.SSID"]).await;
-    let msg::notify::Notification::ValueChange(change) = notification_of(&msg_of(&controller.recv().await).1) else {
-        panic!()
-    };
+    // A value change the CPE reports on its own, once a subscription made it active there.
+    controller.send(record(CONTROLLER, CPE, &subscribe("sub-1", "vc", "ValueChange", "Device.WiFi.SSID.1.SSID"))).await;
+    let msg::response::RespType::AddResp(_) = response_of(&msg_of(&controller.recv().await).1) else { panic!() };
+    eventually(|| cpe.tree.lock().unwrap().notification("Device.WiFi.SSID.1.SSID") == 2).await;
+    assert!(cpe.change_locally("Device.WiFi.SSID.1.SSID", "changed-locally").await.is_some());
+    let (_, notify) = msg_of(&controller.recv().await);
+    let msg::notify::Notification::ValueChange(change) = notification_of(&notify) else { panic!() };
     assert_eq!(
         (change.param_path.as_str(), change.param_value.as_str()),
         ("Device.WiFi.SSID.1.SSID", "changed-locally")
     );
+    assert_eq!(subscription_id_of(&notify), "vc");
     controller.expect_silence().await;
+
+    // The gateway's figures on /metrics.
+    let started = metric(&hub, "usphub_cwmp_sessions_started_total").await;
+    assert!(started >= 8.0, "boot, 5 requests, reboot, attributes, value change: {started}");
+    assert_eq!(metric(&hub, "usphub_cwmp_sessions_completed_total").await, started);
+    assert_eq!(metric(&hub, "usphub_cwmp_sessions_failed_total").await, 0.0);
+    assert_eq!(metric(&hub, "usphub_cwmp_informs_total{event=\"1 BOOT\"}").await, 2.0);
+    assert_eq!(metric(&hub, "usphub_cwmp_informs_total{event=\"M Reboot\"}").await, 1.0);
+    assert_eq!(metric(&hub, "usphub_cwmp_informs_total{event=\"4 VALUE CHANGE\"}").await, 1.0);
+    for (method, at_least) in [("GetParameterValues", 1.0), ("SetParameterValues", 2.0), ("AddObject", 1.0), ("DeleteObject", 1.0), ("Reboot", 1.0), ("SetParameterAttributes", 1.0)] {
+        let sent = metric(&hub, &format!("usphub_cwmp_rpcs_total{{method=\"{method}\"}}")).await;
+        assert!(sent >= at_least, "{method}: {sent}");
+    }
+    let requests = metric(&hub, "usphub_cwmp_connection_requests_total").await;
+    // Get, Set, Add, Delete, Reboot; the attributes may ride the boot session.
+    assert!(requests >= 5.0, "{requests}");
+    assert_eq!(metric(&hub, "usphub_cwmp_connection_requests_failed_total").await, 0.0);
+    assert_eq!(metric(&hub, "usphub_cwmp_devices").await, 1.0);
+    assert_eq!(metric(&hub, "usphub_cwmp_pending_requests").await, 0.0);
     hub.shutdown().await;
 }

@@ -17,8 +17,16 @@ use crate::cwmp::registry::{Credentials, Registry};
 use crate::router::Router;
 use crate::usp::EndpointId;
 
+/// A started gateway.
+pub struct Gateway {
+    /// Where the ACS listens.
+    pub addr: SocketAddr,
+    /// The device engine: its figures for `/metrics`, its devices for the admin API.
+    pub engine: Engine,
+}
+
 /// Opens the registry, starts every registered CPE's virtual agent and binds the ACS on
-/// `addr`; returns where it listens.
+/// `addr`.
 pub async fn start(
     addr: &str,
     config: &CwmpConfig,
@@ -26,7 +34,7 @@ pub async fn start(
     translator: Arc<dyn Translator>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
-) -> anyhow::Result<SocketAddr> {
+) -> anyhow::Result<Gateway> {
     let path = config.database.clone();
     let registry = tokio::task::spawn_blocking(move || Registry::open(&path))
         .await?
@@ -55,10 +63,10 @@ pub async fn start(
     let engine = Engine::start(router, registry, translator, requester, settings, shutdown.clone(), tracker.clone())
         .context("loading the device registry")?;
     let devices = engine.device_count();
-    let acs = AcsListener::bind(addr, config, engine).await?;
+    let acs = AcsListener::bind(addr, config, engine.clone()).await?;
     let local = acs.local_addr()?;
     tracker.spawn(acs.run(shutdown, tracker.clone()));
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     info!(addr = %local, devices, "cwmp ACS listening on {scheme}://{local}{}", config.path);
-    Ok(local)
+    Ok(Gateway { addr: local, engine })
 }

@@ -11,7 +11,7 @@
 //! [`DeviceModel`] is what the engine learns about a CPE across sessions (parameter types, the
 //! root object) and lends to a task when it starts.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,36 @@ pub trait CwmpTask: Send {
     fn started_operations(&self) -> Vec<PendingOperation> {
         Vec::new()
     }
+
+    /// Notification attributes this task changed on the CPE (so far: also asked after an
+    /// abort), for the engine to record in [`DeviceModel::watched`].
+    fn attribute_changes(&self) -> Vec<AttributeChange> {
+        Vec::new()
+    }
+}
+
+/// A change of the CPE's notification attributes made for ValueChange subscriptions
+/// ([`crate::cwmp::translate::attribute_upkeep`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeChange {
+    /// The path is active (Notification=2) now; `originals` are the attributes it had.
+    Activated { path: String, originals: Vec<(String, u8)> },
+    /// The CPE refused to make the path active (`fault` 0: it answered off-script).
+    Refused { path: String, fault: u32 },
+    /// The adapter no longer watches the path (its attributes were put back, or could not be:
+    /// `fault`).
+    Reverted { path: String, fault: Option<u32> },
+}
+
+/// A path the adapter asked the CPE to watch for a ValueChange subscription.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchedPath {
+    /// The Notification attribute of each parameter under the path before the adapter made it
+    /// active, restored when no subscription needs it; empty when the CPE would not say
+    /// (then 0, off, is restored).
+    pub originals: Vec<(String, u8)>,
+    /// The CPE refused activation with this fault: not retried while the path stays wanted.
+    pub refused: Option<u32>,
 }
 
 /// An asynchronous USP command in flight on the CPE as a CWMP transfer.
@@ -131,6 +161,14 @@ pub struct DeviceModel {
     /// [`CwmpTask::started_operations`]. The Request table itself is not emulated.
     #[serde(default = "first_instance")]
     pub next_request_instance: u32,
+    /// Paths made active (or refused) for ValueChange subscriptions, keyed by the path as
+    /// the subscription's ReferenceList names it.
+    #[serde(default)]
+    pub watched: BTreeMap<String, WatchedPath>,
+    /// The adapter sent a FactoryReset the CPE accepted: its next boot is a
+    /// RemoteFactoryReset (`Boot!` Cause), not a LocalFactoryReset.
+    #[serde(default)]
+    pub factory_reset_requested: bool,
 }
 
 fn first_instance() -> u32 {
@@ -144,6 +182,8 @@ impl DeviceModel {
             types: HashMap::new(),
             root: root.into(),
             next_request_instance: first_instance(),
+            watched: BTreeMap::new(),
+            factory_reset_requested: false,
         }
     }
 

@@ -21,6 +21,9 @@ use usphub::cwmp::soap::{Body, CwmpNamespace, Envelope};
 
 pub use super::cpe_tree::ParamTree;
 
+#[path = "cpe_usp.rs"]
+pub mod usp;
+
 #[derive(Clone)]
 pub struct CpeOptions {
     pub acs: SocketAddr,
@@ -120,6 +123,17 @@ impl Cpe {
         log
     }
 
+    /// A change made on the CPE itself: with active notification (2) the CPE calls in at once
+    /// with "4 VALUE CHANGE" (returns that session), passive (1) waits for the next Inform, off
+    /// (0) is never reported.
+    pub async fn change_locally(&self, name: &str, value: &str) -> Option<SessionLog> {
+        let notification = self.tree.lock().unwrap().change_locally(name, value);
+        match notification {
+            2 => Some(self.session(&[("4 VALUE CHANGE", "")], &[name]).await),
+            _ => None,
+        }
+    }
+
     fn inform(&self, events: &[(&str, &str)], changed: &[&str]) -> Envelope {
         let tree = self.tree.lock().unwrap();
         let mut parameter_list = vec![ParameterValueStruct::new(
@@ -138,9 +152,21 @@ impl Cpe {
             let param = &tree.params[*name];
             parameter_list.push(ParameterValueStruct::new(*name, param.value.clone(), param.xsd_type.clone()));
         }
+        drop(tree);
+        // Passive changes ride on the next Inform (TR-069 §3.2.1 "4 VALUE CHANGE").
+        let passive = std::mem::take(&mut self.tree.lock().unwrap().passive_changes);
+        let tree = self.tree.lock().unwrap();
+        let mut events: Vec<EventStruct> = events.iter().map(|(code, key)| EventStruct::new(*code, *key)).collect();
+        if !passive.is_empty() && !events.iter().any(|e| e.event_code == "4 VALUE CHANGE") {
+            events.push(EventStruct::new("4 VALUE CHANGE", ""));
+        }
+        for name in passive.iter().filter(|n| !changed.contains(&n.as_str())) {
+            let param = &tree.params[name];
+            parameter_list.push(ParameterValueStruct::new(name.clone(), param.value.clone(), param.xsd_type.clone()));
+        }
         let inform = Inform {
             device_id: self.options.device.clone(),
-            events: events.iter().map(|(code, key)| EventStruct::new(*code, *key)).collect(),
+            events,
             max_envelopes: 1,
             current_time: "2026-11-25T12:00:00Z".into(),
             retry_count: 0,

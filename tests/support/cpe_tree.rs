@@ -1,6 +1,7 @@
 //! The simulated CPE's data model: an in-memory parameter tree answering the ACS's RPCs as a
 //! TR-069 CPE would (atomic SPV with per-parameter faults, AddObject from a per-table
-//! template, DeleteObject of a whole sub-tree, partial-path GPV, GPN with NextLevel).
+//! template, DeleteObject of a whole sub-tree, partial-path GPV, GPN with NextLevel), with
+//! notification attributes (SPA/GPA; partial paths apply to the sub-tree, refusals as 9009).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,6 +14,8 @@ pub struct Param {
     pub value: String,
     pub xsd_type: XsdType,
     pub writable: bool,
+    /// TR-069 Notification attribute: 0 off, 1 passive, 2 active.
+    pub notification: u8,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -24,11 +27,31 @@ pub struct ParamTree {
     pub pending_reboot: Option<String>,
     /// RPC method names received, in order.
     pub rpc_log: Vec<String>,
+    /// Parameters whose Notification attribute this CPE will not set to active (fault 9009).
+    pub deny_active: Vec<String>,
+    /// Passive parameters changed since the last Inform: reported in the next one.
+    pub passive_changes: Vec<String>,
 }
 
 impl ParamTree {
     pub fn set(&mut self, name: &str, value: &str, xsd_type: XsdType, writable: bool) {
-        self.params.insert(name.into(), Param { value: value.into(), xsd_type, writable });
+        let notification = self.params.get(name).map_or(0, |p| p.notification);
+        self.params.insert(name.into(), Param { value: value.into(), xsd_type, writable, notification });
+    }
+
+    /// The Notification attribute of a parameter (0 if it does not exist).
+    pub fn notification(&self, name: &str) -> u8 {
+        self.params.get(name).map_or(0, |p| p.notification)
+    }
+
+    /// A change made on the CPE itself (not by the ACS), with the attribute it has.
+    pub fn change_locally(&mut self, name: &str, value: &str) -> u8 {
+        let param = self.params.get_mut(name).expect("a parameter of the tree");
+        param.value = value.into();
+        if param.notification == 1 && !self.passive_changes.iter().any(|n| n == name) {
+            self.passive_changes.push(name.into());
+        }
+        param.notification
     }
 
     pub fn value(&self, name: &str) -> Option<&str> {
@@ -44,6 +67,8 @@ impl ParamTree {
             Body::GetParameterNames(gpn) => self.get_names(&gpn.parameter_path, gpn.next_level),
             Body::AddObject(add) => self.add_object(&add.object_name),
             Body::DeleteObject(delete) => self.delete_object(&delete.object_name),
+            Body::GetParameterAttributes(gpa) => self.get_attributes(&gpa.parameter_names),
+            Body::SetParameterAttributes(spa) => self.set_attributes(&spa.parameter_list),
             Body::Reboot(reboot) => {
                 self.pending_reboot = Some(reboot.command_key.clone());
                 Body::RebootResponse
@@ -69,6 +94,46 @@ impl ParamTree {
             list.extend(matching);
         }
         Body::GetParameterValuesResponse(GetParameterValuesResponse { parameter_list: list })
+    }
+
+    fn matching(&self, name: &str) -> Vec<String> {
+        let partial = name.ends_with('.') || name.is_empty();
+        self.params.keys().filter(|n| if partial { n.starts_with(name) } else { *n == name }).cloned().collect()
+    }
+
+    fn get_attributes(&self, names: &[String]) -> Body {
+        let mut list = Vec::new();
+        for name in names {
+            let matching = self.matching(name);
+            if matching.is_empty() {
+                return fault(FaultCode::INVALID_PARAMETER_NAME, Vec::new());
+            }
+            list.extend(matching.into_iter().map(|n| ParameterAttributeStruct {
+                notification: self.params[&n].notification,
+                name: n,
+                access_list: Vec::new(),
+            }));
+        }
+        Body::GetParameterAttributesResponse(GetParameterAttributesResponse { parameter_list: list })
+    }
+
+    /// All or nothing, as TR-069 requires of SetParameterAttributes.
+    fn set_attributes(&mut self, changes: &[SetParameterAttributesStruct]) -> Body {
+        let mut planned = Vec::new();
+        for change in changes.iter().filter(|c| c.notification_change) {
+            let matching = self.matching(&change.name);
+            if matching.is_empty() {
+                return fault(FaultCode::INVALID_PARAMETER_NAME, Vec::new());
+            }
+            if change.notification == 2 && matching.iter().any(|n| self.deny_active.contains(n)) {
+                return fault(FaultCode::NOTIFICATION_REJECTED, Vec::new());
+            }
+            planned.extend(matching.into_iter().map(|n| (n, change.notification)));
+        }
+        for (name, notification) in planned {
+            self.params.get_mut(&name).expect("matched").notification = notification;
+        }
+        Body::SetParameterAttributesResponse
     }
 
     fn set_values(&mut self, values: &[ParameterValueStruct]) -> Body {

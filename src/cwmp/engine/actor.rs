@@ -17,6 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+mod reach;
+mod upkeep;
+
 use super::queue::{Finished, Queued, TaskQueue};
 use super::translator::{CpeReport, DeviceState, Started};
 use super::{AcsAnswer, DeviceEvent, Engine, SessionId, notify, usp};
@@ -39,7 +42,11 @@ pub(super) struct DeviceActor {
     state: DeviceState,
     queue: TaskQueue,
     session: Option<LiveSession>,
-    reach: Reach,
+    reach: reach::Reach,
+    /// An upkeep task (notification attributes) is queued or running.
+    upkeep_queued: bool,
+    /// The subscriptions changed since that task was planned: plan again when it ends.
+    upkeep_stale: bool,
     next_notify: u64,
     /// Downloads started by Operate, awaiting their TransferComplete, with the requestor. Kept
     /// in memory only: after a restart their completion is reported as autonomous.
@@ -50,16 +57,6 @@ struct LiveSession {
     id: SessionId,
     cwmp: CwmpSession,
     last_heard: Instant,
-}
-
-/// Connection request bookkeeping.
-#[derive(Default)]
-struct Reach {
-    last_sent: Option<Instant>,
-    in_flight: bool,
-    /// The CPE opened a session since the last request: the next may follow sooner.
-    answered: bool,
-    last_failed: bool,
 }
 
 impl DeviceActor {
@@ -80,7 +77,9 @@ impl DeviceActor {
             state,
             queue: TaskQueue::default(),
             session: None,
-            reach: Reach::default(),
+            reach: reach::Reach::default(),
+            upkeep_queued: false,
+            upkeep_stale: false,
             next_notify: 0,
             operations: Vec::new(),
         }
@@ -129,7 +128,8 @@ impl DeviceActor {
         match translator.task(msg, &delivery.from, &mut self.state) {
             Ok(Started { task, send_response }) => {
                 let deadline = Instant::now() + self.engine.0.settings.request_timeout;
-                self.queue.push(Queued { task, controller: delivery.from, deadline, send_response });
+                self.queue.push(Queued { task, controller: Some(delivery.from), deadline, send_response });
+                self.engine.0.metrics.pending(1);
             }
             Err(answer) => self.send(&delivery.from, &answer),
         }
@@ -138,6 +138,7 @@ impl DeviceActor {
                 Ok(blob) => self.persist(|registry, eid, blob| registry.set_subscriptions(eid, &blob), blob),
                 Err(e) => warn!(eid = %self.eid(), error = %e, "subscriptions not serialisable"),
             }
+            self.plan_upkeep();
         }
     }
 
@@ -156,14 +157,7 @@ impl DeviceActor {
                 };
                 let _ = answer.send(reply);
             }
-            DeviceEvent::ConnectionRequestDone(result) => {
-                self.reach.in_flight = false;
-                self.reach.last_failed = result.is_err();
-                match result {
-                    Ok(()) => debug!(eid = %self.eid(), "connection request accepted"),
-                    Err(e) => info!(eid = %self.eid(), error = %e, "connection request failed"),
-                }
-            }
+            DeviceEvent::ConnectionRequestDone(result) => self.connection_request_done(result),
         }
     }
 
@@ -176,12 +170,19 @@ impl DeviceActor {
     ) {
         if self.session.take().is_some() {
             debug!(eid = %self.eid(), "new Inform replaces the running session");
+            self.engine.0.metrics.session_failed();
             self.abort_running(AbortReason::SessionEnded);
         }
         let Body::Inform(inform) = &envelope.body else { return };
+        self.engine.0.metrics.session_started(inform.events.iter().map(|e| e.event_code.as_str()));
         let previous_values = self.record_inform(inform).await;
         self.state.model.learn_from(&envelope.body);
         self.notify(CpeReport::Inform { inform, previous_values: &previous_values });
+        if inform.has_event("0 BOOTSTRAP") {
+            // A factory reset cleared the attributes the adapter had set.
+            self.state.model.watched.clear();
+        }
+        self.plan_upkeep();
         self.reach.answered = true;
         self.reach.last_failed = false;
         let (cwmp, reply) = CwmpSession::start(&envelope);
@@ -240,6 +241,9 @@ impl DeviceActor {
             }
             Turn::Reply(body) => {
                 self.learn(&body);
+                if let Body::Fault(fault) = &body {
+                    self.engine.0.metrics.fault_received(fault.detail.fault_code);
+                }
                 Some(CpeReply::from_body(body))
             }
             Turn::Ready => None,
@@ -249,10 +253,14 @@ impl DeviceActor {
         self.deliver(finished);
         let Some(live) = self.session.as_mut() else { return AcsAnswer::NoSession };
         match next {
-            Some(rpc) => AcsAnswer::Envelope(live.cwmp.request(rpc).to_bytes()),
+            Some(rpc) => {
+                self.engine.0.metrics.rpc_sent(rpc.method_name());
+                AcsAnswer::Envelope(live.cwmp.request(rpc).to_bytes())
+            }
             None => {
                 live.cwmp.finish();
                 self.session = None;
+                self.engine.0.metrics.session_completed();
                 debug!(eid = %self.eid(), "CWMP session finished");
                 self.persist_model();
                 AcsAnswer::NoContent
@@ -293,6 +301,7 @@ impl DeviceActor {
         let session_timeout = self.engine.0.settings.session_timeout;
         if self.session.as_ref().is_some_and(|s| now >= s.last_heard + session_timeout) {
             info!(eid = %self.eid(), "CWMP session timed out");
+            self.engine.0.metrics.session_failed();
             self.session = None;
             self.abort_running(AbortReason::SessionEnded);
             self.persist_model();
@@ -312,36 +321,6 @@ impl DeviceActor {
         [session_end, self.queue.next_deadline(), request_due].into_iter().flatten().min()
     }
 
-    /// When the next connection request should go out (`now` if it is overdue or the first),
-    /// if one is needed at all.
-    fn connection_request_due(&self, now: Instant) -> Option<Instant> {
-        if self.session.is_some() || self.reach.in_flight || !self.queue.has_waiting() {
-            return None;
-        }
-        let settings = &self.engine.0.settings;
-        Some(match self.reach.last_sent {
-            None => now,
-            Some(sent) if self.reach.answered => sent + settings.connection_request_min_interval,
-            Some(sent) => sent + settings.connection_request_retry,
-        })
-    }
-
-    fn send_connection_request(&mut self, now: Instant) {
-        self.reach =
-            Reach { last_sent: Some(now), in_flight: true, answered: false, last_failed: self.reach.last_failed };
-        let record = self.record.as_ref();
-        let url = record.and_then(|r| r.connection_request_url.clone());
-        let credentials = record
-            .and_then(|r| r.connection_request_credentials.clone())
-            .or_else(|| self.engine.0.settings.connection_request_credentials.clone());
-        let (engine, myself) = (self.engine.clone(), self.myself.clone());
-        debug!(eid = %self.eid(), ?url, "sending connection request");
-        self.engine.0.tracker.spawn(async move {
-            let result = engine.0.requester.request(url.as_deref(), credentials.as_ref()).await;
-            let _ = myself.send(DeviceEvent::ConnectionRequestDone(result)).await;
-        });
-    }
-
     fn abort_running(&mut self, reason: AbortReason) {
         let finished = self.queue.abort_running(reason);
         self.deliver(finished.into_iter().collect());
@@ -351,8 +330,13 @@ impl DeviceActor {
     /// running on the CPE until their TransferComplete (or completes them now if applied).
     fn deliver(&mut self, finished: Vec<Finished>) {
         for done in finished {
+            let Some(controller) = done.controller else {
+                self.upkeep_done(done.attribute_changes);
+                continue;
+            };
+            self.engine.0.metrics.pending(-1);
             if done.send_response || is_error(&done.msg) {
-                self.send(&done.controller, &done.msg);
+                self.send(&controller, &done.msg);
             }
             self.state.model.next_request_instance += done.operations.len() as u32;
             for operation in done.operations {
@@ -361,11 +345,11 @@ impl DeviceActor {
                         let report = CpeReport::TransferComplete {
                             report: &complete,
                             operation: &operation,
-                            requestor: &done.controller,
+                            requestor: &controller,
                         };
                         self.notify(report);
                     }
-                    None => self.operations.push((operation, done.controller.clone())),
+                    None => self.operations.push((operation, controller.clone())),
                 }
             }
         }

@@ -2,9 +2,10 @@
 //!
 //! Requests on `Device.LocalAgent.Subscription.` are answered from the device's own table
 //! first, as `translate` asks; everything else becomes a task. Notifications get their
-//! recipients from the same table.
+//! recipients from the same table, and the table's ValueChange paths become notification
+//! attributes on the CPE (upkeep).
 
-use super::translator::{CpeReport, DeviceState, Notification, Started, Subscriber, Translator};
+use super::translator::{CpeReport, DeviceState, Notification, Started, Subscriber, Translator, Upkeep};
 use crate::cwmp::translate::{
     self, InformHints, LocalAnswer, NotifyContent, Subscriptions, TranslateConfig, autonomous_transfer_complete,
     notifications_with, operation_complete,
@@ -42,6 +43,14 @@ impl Translator for TranslateBridge {
             CpeReport::AutonomousTransferComplete(atc) => vec![autonomous_transfer_complete(atc)],
         };
         contents.into_iter().map(|content| addressed(content, &device.subscriptions)).collect()
+    }
+
+    fn upkeep(&self, device: &DeviceState) -> Upkeep {
+        let upkeep = translate::attribute_upkeep(&device.subscriptions, &device.model);
+        Upkeep {
+            settled: upkeep.settled,
+            task: upkeep.task.map(|task| Box::new(task) as Box<dyn crate::cwmp::task::CwmpTask>),
+        }
     }
 }
 

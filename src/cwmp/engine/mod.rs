@@ -10,6 +10,7 @@
 
 mod actor;
 mod bridge;
+pub mod metrics;
 mod notify;
 mod queue;
 pub mod translator;
@@ -117,6 +118,7 @@ struct Shared {
     settings: EngineSettings,
     shutdown: CancellationToken,
     tracker: TaskTracker,
+    metrics: metrics::CwmpMetrics,
 }
 
 impl Engine {
@@ -139,6 +141,7 @@ impl Engine {
             settings,
             shutdown,
             tracker,
+            metrics: metrics::CwmpMetrics::default(),
         }));
         for record in engine.0.registry.devices()? {
             match EndpointId::new(&record.endpoint_id) {
@@ -231,6 +234,13 @@ impl Engine {
             model,
             subscriptions: subscriptions.unwrap_or_default(),
         })
+    }
+}
+
+/// The gateway's figures on `/metrics`.
+impl crate::telemetry::MetricsSource for Engine {
+    fn render(&self, out: &mut String) {
+        self.0.metrics.render(self.device_count(), out);
     }
 }
 

@@ -9,14 +9,15 @@ use std::collections::VecDeque;
 use tokio::time::Instant;
 
 use crate::cwmp::soap::Body;
-use crate::cwmp::task::{AbortReason, CpeReply, CwmpTask, PendingOperation, TaskStep};
+use crate::cwmp::task::{AbortReason, AttributeChange, CpeReply, CwmpTask, PendingOperation, TaskStep};
 use crate::usp::EndpointId;
 use crate::usp::proto::msg::Msg;
 
 /// A task and who asked for it.
 pub struct Queued {
     pub task: Box<dyn CwmpTask>,
-    pub controller: EndpointId,
+    /// `None` for the engine's own upkeep (notification attributes): no answer goes anywhere.
+    pub controller: Option<EndpointId>,
     /// Aborted with [`AbortReason::Timeout`] if no session has started it by then.
     pub deadline: Instant,
     /// Whether a successful answer is sent (errors always are).
@@ -26,12 +27,14 @@ pub struct Queued {
 /// The USP answer of a task that ended, for its Controller.
 #[derive(Debug)]
 pub struct Finished {
-    pub controller: EndpointId,
+    pub controller: Option<EndpointId>,
     pub msg: Msg,
     /// `false`: send `msg` only if it is an Error.
     pub send_response: bool,
     /// Asynchronous operations (Download()) the task left running on the CPE.
     pub operations: Vec<PendingOperation>,
+    /// Notification attributes the task changed on the CPE (also when aborted).
+    pub attribute_changes: Vec<AttributeChange>,
 }
 
 #[derive(Default)]
@@ -82,8 +85,9 @@ impl TaskQueue {
                 }
                 TaskStep::Done(msg) => {
                     let operations = current.task.started_operations();
+                    let attribute_changes = current.task.attribute_changes();
                     let send_response = current.send_response;
-                    out.push(Finished { controller: current.controller, msg, send_response, operations });
+                    out.push(Finished { controller: current.controller, msg, send_response, operations, attribute_changes });
                 }
             }
         }
@@ -103,7 +107,8 @@ impl TaskQueue {
 
 fn abort(mut queued: Queued, reason: AbortReason) -> Finished {
     let msg = queued.task.abort(reason);
-    Finished { controller: queued.controller, msg, send_response: true, operations: Vec::new() }
+    let attribute_changes = queued.task.attribute_changes();
+    Finished { controller: queued.controller, msg, send_response: true, operations: Vec::new(), attribute_changes }
 }
 
 #[cfg(test)]
@@ -139,7 +144,7 @@ mod tests {
     }
 
     fn queued(name: &'static str, rpcs: usize, deadline: Instant) -> Queued {
-        let controller = EndpointId::new("self::c").unwrap();
+        let controller = Some(EndpointId::new("self::c").unwrap());
         Queued { task: Box::new(Scripted { name, rpcs }), controller, deadline, send_response: true }
     }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::cwmp::registry::Identity;
 use crate::cwmp::rpc::{AutonomousTransferComplete, Inform, TransferComplete};
-use crate::cwmp::task::{CwmpTask, DeviceModel, PendingOperation};
+use crate::cwmp::task::{AttributeChange, CwmpTask, DeviceModel, PendingOperation};
 use crate::cwmp::translate::{NotifyContent, Subscriptions};
 use crate::usp::EndpointId;
 use crate::usp::proto::msg::Msg;
@@ -73,4 +73,18 @@ pub trait Translator: Send + Sync + 'static {
 
     /// The notifications a CPE's report causes (Boot!, ValueChange, OperationComplete …).
     fn notifications(&self, report: CpeReport<'_>, device: &DeviceState) -> Vec<Notification>;
+
+    /// What the CPE needs so that the virtual Agent's subscriptions work (notification
+    /// attributes for ValueChange); asked whenever they may have changed. None by default.
+    fn upkeep(&self, _device: &DeviceState) -> Upkeep {
+        Upkeep::default()
+    }
+}
+
+/// The engine's own work on a CPE, queued like a Controller's request but answered to no one.
+#[derive(Default)]
+pub struct Upkeep {
+    /// Changes that took no RPC, to record at once.
+    pub settled: Vec<AttributeChange>,
+    pub task: Option<Box<dyn CwmpTask>>,
 }

@@ -21,11 +21,13 @@
 //! | GetSupportedProtocol | answered locally | here |
 //! | Add/Delete/Get/Set on `Device.LocalAgent.Subscription.` | answered locally by [`Subscriptions::handle`] | `subscriptions.rs`, `local_agent*.rs` |
 //! | Inform events, TransferComplete | Notify contents | `notify.rs` |
+//! | enabled ValueChange subscriptions | GPA + SPA(Notification=2), SPA back when unsubscribed | `attributes.rs` |
 
 // `start` hands back the immediate USP answer by value, as the task seam specifies.
 #![allow(clippy::result_large_err)]
 
 mod add;
+mod attributes;
 mod delete;
 mod get;
 mod instances;
@@ -53,6 +55,7 @@ use crate::usp::proto::msg::{
     GetSupportedProtocolResp, Msg, body::MsgBody, request::ReqType, response::RespType,
 };
 
+pub use attributes::{AttributeTask, AttributeUpkeep, attribute_upkeep};
 pub use local_agent::LocalAnswer;
 pub use notify::{
     InformHints, NotifType, NotifyContent, autonomous_transfer_complete, notifications,

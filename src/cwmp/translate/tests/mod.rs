@@ -3,6 +3,7 @@
 //! must survive the wire, not just exist in memory).
 
 mod add;
+mod attributes;
 mod delete;
 mod get;
 mod instances;
