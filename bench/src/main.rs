@@ -9,12 +9,15 @@
 //!
 //! See bench/README.md for what the numbers mean and how to get trustworthy ones.
 
+mod chart;
 mod cli;
 mod compare;
 mod forwarder;
+mod outcome;
 mod progress;
 mod report;
 mod scenario;
+mod source;
 mod stats;
 mod sut;
 mod sys;
@@ -67,7 +70,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let spec = args.load.to_spec()?;
     let target = args.to_target(&spec)?;
-    let report = scenario::run(args.scenario, &spec, &target, None).await?;
+    let probe = args.sut_pid.map(sut::SutProbe::of).transpose()?;
+    let report = scenario::run(args.scenario, &spec, &target, probe.as_ref()).await?;
     print!("{report}");
     if let Some(path) = &args.json {
         report.write_json(path)?;

@@ -37,6 +37,13 @@ impl Progress {
         Self { stop, task }
     }
 
+    /// A line for a connection phase: connections open out of `total`, errors, generator CPU.
+    pub fn connections(label: impl Into<String>, live: Arc<Live>, total: usize) -> Self {
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(show_connections(label.into(), live, total, stop.clone()));
+        Self { stop, task }
+    }
+
     pub async fn finish(self) {
         self.stop.cancel();
         let _ = self.task.await;
@@ -82,6 +89,34 @@ async fn show(
             live.connections.load(Relaxed),
             live.errors_total(),
             cpu_pct,
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = if tty { write!(err, "\r\x1b[K{line}") } else { writeln!(err, "{line}") };
+    }
+    if tty {
+        let _ = writeln!(std::io::stderr());
+    }
+}
+
+async fn show_connections(label: String, live: Arc<Live>, total: usize, stop: CancellationToken) {
+    let tty = std::io::stderr().is_terminal();
+    let start = Instant::now();
+    let mut tick = tokio::time::interval_at((start + Duration::from_secs(1)).into(), Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let (mut last_at, mut last_cpu) = (start, sys::own_cpu_time().unwrap_or_default());
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let (now, cpu) = (Instant::now(), sys::own_cpu_time().unwrap_or_default());
+        let cpu_pct = 100.0 * cpu.saturating_sub(last_cpu).as_secs_f64() / now.duration_since(last_at).as_secs_f64();
+        (last_at, last_cpu) = (now, cpu);
+        let line = format!(
+            "[{label} {:>5.1}s] conns {}/{total}  errors {}  gen cpu {cpu_pct:.0}%",
+            now.duration_since(start).as_secs_f64(),
+            live.connections.load(Relaxed),
+            live.errors_total(),
         );
         let mut err = std::io::stderr().lock();
         let _ = if tty { write!(err, "\r\x1b[K{line}") } else { writeln!(err, "{line}") };

@@ -78,6 +78,21 @@ impl Latency {
     }
 }
 
+impl Latency {
+    /// The same percentiles in milliseconds (from microseconds).
+    pub fn in_ms(self) -> Self {
+        let ms = |us: f64| us / 1000.0;
+        Self {
+            p50: ms(self.p50),
+            p90: ms(self.p90),
+            p99: ms(self.p99),
+            p999: ms(self.p999),
+            max: ms(self.max),
+            mean: ms(self.mean),
+        }
+    }
+}
+
 /// CPU a process spent over the measurement window.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CpuUse {
@@ -116,12 +131,6 @@ pub struct SutUse {
     pub peak_rss_kib: u64,
     /// Records the hub reported dropped over the run (its /metrics), when it has that.
     pub dropped: Option<u64>,
-}
-
-impl Report {
-    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
-        write_json(path, self)
-    }
 }
 
 /// Writes any report as pretty JSON.

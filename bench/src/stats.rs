@@ -115,16 +115,19 @@ const LATENCY_MAX: Duration = Duration::from_secs(60);
 /// Samples a connection buffers before taking the histogram's lock.
 const BATCH: usize = 256;
 
+/// An empty latency histogram: nanoseconds, 1 ns to [`LATENCY_MAX`], 3 significant digits.
+pub fn new_histogram() -> Histogram<u64> {
+    // Bounds and precision are constants that hdrhistogram accepts.
+    Histogram::new_with_bounds(1, LATENCY_MAX.as_nanos() as u64, 3).expect("valid histogram bounds")
+}
+
 /// The histogram every connection records into, in nanoseconds, 3 significant digits.
 #[derive(Clone)]
 pub struct SharedHistogram(Arc<Mutex<Histogram<u64>>>);
 
 impl SharedHistogram {
     pub fn new() -> Self {
-        let max = LATENCY_MAX.as_nanos() as u64;
-        // Bounds and precision are constants that hdrhistogram accepts.
-        let histogram = Histogram::new_with_bounds(1, max, 3).expect("valid histogram bounds");
-        Self(Arc::new(Mutex::new(histogram)))
+        Self(Arc::new(Mutex::new(new_histogram())))
     }
 
     pub fn recorder(&self) -> LatencyRecorder {

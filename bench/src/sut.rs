@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -37,6 +37,13 @@ pub struct SutProbe {
 }
 
 impl SutProbe {
+    /// A probe of a process this tool did not start (`run --sut-pid`).
+    pub fn of(pid: u32) -> anyhow::Result<Self> {
+        ensure!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "no process {pid} (--sut-pid)");
+        let cores = sys::allowed_cpus_of(pid).map_or(0, |c| c.len());
+        Ok(Self { pid, cores })
+    }
+
     /// CPU time of the process and its descendants.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
         sys::tree_cpu_time(self.pid).with_context(|| format!("reading the CPU time of pid {}", self.pid))
@@ -54,6 +61,8 @@ pub struct Listeners {
     pub ws: Option<SocketAddr>,
     pub mqtt: Option<SocketAddr>,
     pub stomp: Option<SocketAddr>,
+    /// The ACS (CWMP) listener.
+    pub cwmp: Option<SocketAddr>,
     /// The forwarder's raw TCP listener.
     pub raw: Option<SocketAddr>,
 }
@@ -111,7 +120,9 @@ pub struct Sut {
 
 /// Pins `command` to `pin` (when given) from before it runs; returns the cores it may use.
 pub fn pin_command(command: &mut Command, pin: Option<usize>) -> usize {
-    let Some(cpu) = pin else { return sys::allowed_cpus().map_or(0, |c| c.len()) };
+    let Some(cpu) = pin else {
+        return sys::allowed_cpus().map_or(0, |c| c.len());
+    };
     let set = CpuSet::single(cpu);
     // SAFETY: the closure makes one system call and allocates nothing, as code between fork
     // and exec must.

@@ -45,9 +45,13 @@ pub fn process_tree(pid: u32) -> io::Result<Vec<u32>> {
     let mut parent_of = Vec::new();
     for entry in fs::read_dir("/proc")? {
         let Ok(entry) = entry else { continue };
-        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
         // Processes come and go while we look: skip the ones already gone.
-        let Ok(stat) = fs::read_to_string(format!("/proc/{child}/stat")) else { continue };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
         if let Some(ppid) = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_ascii_whitespace().nth(1)) {
             if let Ok(ppid) = ppid.parse::<u32>() {
                 parent_of.push((child, ppid));
@@ -140,14 +144,48 @@ impl CpuSet {
 
 /// The CPUs this process may run on (its affinity mask).
 pub fn allowed_cpus() -> io::Result<Vec<usize>> {
+    allowed_cpus_of(0)
+}
+
+/// The CPUs process `pid` may run on (0: this one).
+pub fn allowed_cpus_of(pid: u32) -> io::Result<Vec<usize>> {
     // SAFETY: zeroed is a valid empty set; sched_getaffinity fills at most its size.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) };
+    let rc = unsafe { libc::sched_getaffinity(pid as libc::pid_t, size_of::<libc::cpu_set_t>(), &mut set) };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: CPU_ISSET only reads a bit of the set.
     Ok((0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect())
+}
+
+/// Raises this process's open-files soft limit to its hard limit; returns the limit now in
+/// force. Every connection is a descriptor, so this is the generator's ceiling.
+pub fn raise_nofile_limit() -> io::Result<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write one `rlimit` we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+    }
+    Ok(limit.rlim_cur as u64)
+}
+
+/// The open-files (soft) limit of process `pid`, from `/proc/<pid>/limits`.
+pub fn nofile_limit_of(pid: u32) -> io::Result<u64> {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits"))?;
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_ascii_whitespace().nth(3)?.parse().ok())
+        .ok_or_else(|| bad_proc("limits"))
 }
 
 #[cfg(test)]
@@ -164,6 +202,8 @@ mod tests {
         let mem = process_memory(pid).unwrap();
         assert!(mem.rss_kib > 0 && mem.peak_rss_kib >= mem.rss_kib);
         assert!(!allowed_cpus().unwrap().is_empty());
+        assert!(raise_nofile_limit().unwrap() >= 1024);
+        assert_eq!(nofile_limit_of(pid).unwrap(), raise_nofile_limit().unwrap());
     }
 
     #[test]

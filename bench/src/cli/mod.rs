@@ -3,6 +3,8 @@
 //! Load options are shared by `run` and `compare`, so a comparison is always reproducible as
 //! plain `run`s with the same flags.
 
+mod scale;
+
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::ensure;
@@ -10,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::scenario::{LoadSpec, MqttVersion, Mtp, MtpOptions, Scenario, Via};
 use crate::systems::Baseline;
+pub use scale::{ConnectArgs, CwmpArgs, ScaleArgs};
 
 /// Load generator and side-by-side benchmark for usphub.
 #[derive(Debug, Parser)]
@@ -52,6 +55,10 @@ pub struct RunArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// The system under test's process id, to sample its CPU and memory (idle-connections
+    /// and cwmp-inform need it for RSS per connection or device).
+    #[arg(long, value_name = "PID")]
+    pub sut_pid: Option<u32>,
     #[command(flatten)]
     pub load: LoadArgs,
 }
@@ -89,6 +96,9 @@ pub struct CompareArgs {
     /// Also write every run and the medians as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also draw the comparison as an SVG bar chart into this file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
     #[command(flatten)]
     pub load: LoadArgs,
 }
@@ -108,6 +118,7 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 256)]
     pub size: usize,
     /// Requests per second per pair; 0 is closed loop (each answer triggers the next request).
+    /// cwmp-inform: sessions per second over all devices.
     #[arg(long, default_value_t = 0.0)]
     pub rate: f64,
     /// Outstanding requests per pair [default: 1 closed loop, 1024 open loop].
@@ -128,6 +139,12 @@ pub struct LoadArgs {
     /// cross-mtp: the agents' MTP.
     #[arg(long, value_enum, default_value = "mqtt")]
     pub agent_mtp: Mtp,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub scale: ScaleArgs,
+    #[command(flatten)]
+    pub cwmp: CwmpArgs,
 }
 
 /// Largest Record the hub accepts by default.
@@ -156,7 +173,12 @@ impl LoadArgs {
                 qos: self.qos,
                 controller_mtp: self.controller_mtp,
                 agent_mtp: self.agent_mtp,
+                mtp: self.scale.mtp,
             },
+            ramp: self.connect.ramp()?,
+            sources: self.connect.source_addrs.clone(),
+            scale: self.scale.to_spec()?,
+            cwmp: self.cwmp.to_spec(rate)?,
         })
     }
 }
@@ -165,7 +187,7 @@ impl RunArgs {
     /// The target: the given addresses, or the hub's default ports for the scenario's MTPs.
     pub fn to_target(&self, spec: &LoadSpec) -> anyhow::Result<crate::scenario::Target> {
         ensure!(
-            self.scenario.allows(self.via),
+            self.scenario.allows(self.via, &spec.mtp),
             "{} cannot run via {:?} (see bench/README.md for which scenario runs against which system)",
             self.scenario.name(),
             self.via

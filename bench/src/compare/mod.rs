@@ -5,13 +5,17 @@
 //! both systems itself (fresh processes, free ports, optionally pinned to one core while the
 //! generator keeps the other), runs them alternately so that drift in the machine hits both,
 //! takes the median of each, and ends with one line a script can read:
-//! `ratio usphub/<baseline>: X.XX` (throughput). The systems themselves are in
-//! [`crate::systems`].
+//! `ratio usphub/<baseline>: X.XX` (throughput; for the connection scenarios the figure
+//! [`scale`] names). The systems themselves are in [`crate::systems`].
+
+mod scale;
 
 use anyhow::{Context, ensure};
 use serde::Serialize;
 
+use crate::chart::{self, Panel};
 use crate::cli::CompareArgs;
+use crate::outcome::Outcome;
 use crate::report::{Report, mib};
 use crate::scenario::{self, LoadSpec, Mtp, Scenario, Target, Via};
 use crate::sut::{self, Sut};
@@ -19,9 +23,9 @@ use crate::sys::{self, CpuSet};
 use crate::systems::{self, Programs};
 
 /// The core systems under test get with `--pin`.
-const SUT_CORE: usize = 0;
+pub(crate) const SUT_CORE: usize = 0;
 /// The core the generator keeps with `--pin`.
-const GENERATOR_CORE: usize = 1;
+pub(crate) const GENERATOR_CORE: usize = 1;
 
 /// Pins this process (every thread created from now on) to the generator's core. Call before
 /// the runtime starts.
@@ -75,11 +79,18 @@ struct Comparison<'a> {
 pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
     let spec = args.load.to_spec()?;
     ensure!(args.runs >= 1, "--runs must be at least 1");
+    ensure!(
+        args.scenario != Scenario::CwmpInform,
+        "cwmp-inform has no baseline to compare with: no other ACS is installable here (GenieACS needs \
+         Node.js and MongoDB), and a TCP forwarder speaks no CWMP; measure usphub alone with \
+         `usphub-bench run cwmp-inform` (see bench/README.md)"
+    );
     let baseline_via = args.baseline.via();
     ensure!(
-        args.scenario.allows(baseline_via),
+        args.scenario.allows(baseline_via, &spec.mtp),
         "{} cannot be compared with {} (mqtt-p2p and mqtt-fanin: mosquitto; stomp-p2p: rabbitmq; \
-         p2p scenarios: forwarder)",
+         p2p scenarios: forwarder; idle-connections: forwarder, or mosquitto with --mtp mqtt, rabbitmq \
+         with --mtp stomp; reconnect-storm: mosquitto with --mtp mqtt, rabbitmq with --mtp stomp)",
         args.scenario.name(),
         args.baseline.name()
     );
@@ -88,58 +99,64 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
     eprintln!("logs and generated configurations: {}", logs.display());
     let programs = Programs { mosquitto: args.mosquitto_bin.clone(), rabbitmq_server: args.rabbitmq_server.clone() };
 
-    let hub = Sut::start(systems::hub(&args.hub_bin, &spec, &logs)?, pin).await?;
-    let baseline = Sut::start(systems::baseline(args.baseline, &spec, &programs, pin, &logs).await?, pin)
-        .await
-        .with_context(|| format!("starting {}", args.baseline.name()))?;
-    let mut suts = vec![hub, baseline];
+    let start = |i: usize| {
+        let (args, spec, programs, logs) = (&args, &spec, &programs, &logs);
+        async move {
+            let launch = match i {
+                0 => systems::hub(&args.hub_bin, spec, logs)?,
+                _ => systems::baseline(args.baseline, spec, programs, pin, logs).await?,
+            };
+            let name = launch.name.clone();
+            Sut::start(launch, pin).await.with_context(|| format!("starting {name}"))
+        }
+    };
+    // Memory a process freed stays in its RSS and is reused by the next run's connections, so
+    // a memory figure is only honest from a fresh process: restart the systems for every run.
+    let fresh = args.scenario == Scenario::IdleConnections;
+    let mut suts = vec![Some(start(0).await?), Some(start(1).await?)];
     let vias = [Via::Hub, baseline_via];
-    let mut runs: Vec<Vec<Report>> = vec![Vec::new(); suts.len()];
+    let mut runs: Vec<Vec<Outcome>> = vec![Vec::new(); suts.len()];
+    let mut names = vec![(String::new(), 0); suts.len()];
+    let mut notes = Vec::new();
     for round in 0..args.runs {
         // Alternate the order so that a trend in the machine does not favour one system.
         let order: Vec<usize> = if round % 2 == 0 { vec![0, 1] } else { vec![1, 0] };
         for i in order {
-            let sut = &mut suts[i];
+            let sut = match &mut suts[i] {
+                Some(sut) => sut,
+                slot => slot.insert(start(i).await?),
+            };
+            names[i] = (sut.name.clone(), sut.pid());
             eprintln!("== {} run {}/{} ==", sut.name, round + 1, args.runs);
             let target = target_of(sut, vias[i], args.scenario, &spec)?;
             let dropped_before = sut.dropped_records().await;
-            let mut report = scenario::run(args.scenario, &spec, &target, Some(&sut.probe()))
+            let mut outcome = scenario::run(args.scenario, &spec, &target, Some(&sut.probe()))
                 .await
                 .with_context(|| format!("{} run {}", sut.name, round + 1))?;
             sut.check_alive()?;
-            if let (Some(s), Some(before), Some(after)) =
-                (report.sut.as_mut(), dropped_before, sut.dropped_records().await)
+            if let (Outcome::Traffic(Report { sut: Some(s), .. }), Some(before), Some(after)) =
+                (&mut outcome, dropped_before, sut.dropped_records().await)
             {
                 s.dropped = Some(after.saturating_sub(before));
             }
-            eprintln!("{report}");
-            runs[i].push(report);
-        }
-    }
-
-    let systems: Vec<SystemRuns> = suts
-        .iter()
-        .zip(runs)
-        .map(|(sut, runs)| SystemRuns { name: sut.name.clone(), pid: sut.pid(), median: medians(&runs), runs })
-        .collect();
-    let mut notes = Vec::new();
-    for sut in suts {
-        let (name, checks) = (sut.name.clone(), sut.checks.clone());
-        if let Err(e) = sut.stop().await {
-            notes.push(format!("{e}"));
-        }
-        for check in &checks {
-            let (count, first) = sut::log_problems(check);
-            if count > 0 {
-                notes.push(format!(
-                    "{name} logged {count} warning/error line(s) ({}); first: {}",
-                    check.path.display(),
-                    first.join(" | ")
-                ));
+            eprintln!("{outcome}");
+            runs[i].push(outcome);
+            if fresh {
+                notes.extend(stop_all(suts[i].take().into_iter().collect()).await);
             }
         }
     }
-
+    notes.extend(stop_all(suts.into_iter().flatten().collect()).await);
+    notes.dedup();
+    if !matches!(runs[0].first(), Some(Outcome::Traffic(_))) {
+        return scale::finish(&args, &spec, names, runs, notes);
+    }
+    let runs = runs.into_iter().map(|r| r.into_iter().filter_map(|o| o.traffic().cloned()).collect::<Vec<_>>());
+    let systems: Vec<SystemRuns> = names
+        .into_iter()
+        .zip(runs)
+        .map(|((name, pid), runs)| SystemRuns { name, pid, median: medians(&runs), runs })
+        .collect();
     if systems.iter().all(|s| s.median.generator_core_pct >= crate::report::SATURATED_CORE_PCT) {
         notes.push(
             "the generator saturated its core for every system: the ratio is the generator's ceiling, not theirs; \
@@ -167,11 +184,59 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         };
         crate::report::write_json(path, &comparison)?;
     }
+    if let Some(path) = &args.chart {
+        let panels = vec![
+            chart_panel("records/s (higher is better)", &systems, |m| m.records_per_s),
+            chart_panel("p99 round trip µs (lower is better)", &systems, |m| m.p99_us),
+        ];
+        write_chart(path, args.scenario, &header_line(args.scenario, &spec, args.runs), &panels)?;
+    }
     // The efficiency figure, which stays meaningful when throughput is capped elsewhere (an
     // open-loop --rate, or a saturated generator); then the throughput ratio, always last.
     println!("sut cpu per record usphub/{}: {cpu_ratio:.2}", args.baseline.name());
     println!("ratio usphub/{}: {ratio:.2}", args.baseline.name());
     Ok(())
+}
+
+/// Stops every system and returns what went wrong with them: a slow stop, warnings or
+/// errors in their logs.
+async fn stop_all(suts: Vec<Sut>) -> Vec<String> {
+    let mut notes = Vec::new();
+    for sut in suts {
+        let (name, checks) = (sut.name.clone(), sut.checks.clone());
+        if let Err(e) = sut.stop().await {
+            notes.push(format!("{e}"));
+        }
+        for check in &checks {
+            let (count, first) = sut::log_problems(check);
+            if count > 0 {
+                notes.push(format!(
+                    "{name} logged {count} warning/error line(s) ({}); first: {}",
+                    check.path.display(),
+                    first.join(" | ")
+                ));
+            }
+        }
+    }
+
+    notes
+}
+
+fn chart_panel(title: &str, systems: &[SystemRuns], figure: fn(&Medians) -> f64) -> Panel {
+    Panel { title: title.into(), bars: systems.iter().map(|s| (s.name.clone(), figure(&s.median))).collect() }
+}
+
+/// Writes the comparison chart (SVG) to `path`.
+fn write_chart(path: &std::path::Path, scenario: Scenario, subtitle: &str, panels: &[Panel]) -> anyhow::Result<()> {
+    let svg = chart::svg(&format!("{}: usphub vs baseline (medians)", scenario.name()), subtitle, panels);
+    std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("chart written to {}", path.display());
+    Ok(())
+}
+
+/// The header's first line, without line breaks: a chart subtitle.
+fn header_line(scenario: Scenario, spec: &LoadSpec, runs: usize) -> String {
+    header(scenario, spec, runs, true).trim().lines().next().unwrap_or_default().to_owned()
 }
 
 /// Where `scenario` finds `sut`: the listeners of the scenario's MTPs (or the forwarder's).
@@ -183,6 +248,7 @@ fn target_of(sut: &Sut, via: Via, scenario: Scenario, spec: &LoadSpec) -> anyhow
             (_, Mtp::Ws) => l.ws,
             (_, Mtp::Mqtt) => l.mqtt,
             (_, Mtp::Stomp) => l.stomp,
+            (_, Mtp::Cwmp) => l.cwmp,
         };
         addr.map(|a| a.to_string()).with_context(|| format!("{} has no {mtp:?} listener", sut.name))
     };
@@ -208,7 +274,7 @@ fn medians(runs: &[Report]) -> Medians {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => f64::NAN,

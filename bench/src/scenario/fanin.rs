@@ -31,7 +31,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{LoadSpec, Pacing, SWEEP_PERIOD, connect_all, next_tick, p2p::describe_both};
+use super::{LoadSpec, Pacing, SWEEP_PERIOD, next_tick, p2p::describe_both, ramp::connect_all};
 use crate::progress::Progress;
 use crate::report::{CpuUse, Latency, Report, SutUse};
 use crate::stats::{Clock, ErrorKind, LatencyRecorder, Live, SharedHistogram};
@@ -68,7 +68,7 @@ pub async fn run<A: Connector, C: Connector>(
     // The controller first: Notifies published before it subscribed would be lost on a plain
     // broker.
     let collector = Endpoint { role: Role::Controller, pair: 0, eid: COLLECTOR_EID.into(), to: None };
-    let mut controller = connect_all(&controller_connector, std::iter::once(collector), &live).await?;
+    let mut controller = connect_all(&controller_connector, std::iter::once(collector), &live, spec.ramp).await?;
     let (_, controller) = controller.pop().context("the controller did not connect")?;
     let agents = (0..spec.pairs).map(|i| Endpoint {
         role: Role::Agent,
@@ -76,7 +76,7 @@ pub async fn run<A: Connector, C: Connector>(
         eid: format!("os::BENCH-agent-{i}"),
         to: Some(COLLECTOR_EID.into()),
     });
-    let agents = connect_all(&agent_connector, agents, &live).await?;
+    let agents = connect_all(&agent_connector, agents, &live, spec.ramp).await?;
 
     let pacing = Pacing::new(spec);
     let shared = Arc::new(Shared {
@@ -308,7 +308,9 @@ impl<L: RecordLink> Collector<L> {
             Err(e @ (DecodeError::WrongType { .. } | DecodeError::ForeignMsgId(_))) => {
                 return live.error_with(ErrorKind::Unexpected, format_args!("controller received: {e}"));
             }
-            Err(e) => return live.error_with(ErrorKind::Malformed, format_args!("controller received: {e}")),
+            Err(e) => {
+                return live.error_with(ErrorKind::Malformed, format_args!("controller received: {e}"));
+            }
         };
         self.shared.received.fetch_add(1, Relaxed);
         let agent = id.agent as usize;

@@ -7,34 +7,44 @@
 //!   ([`p2p`]);
 //! - `cross-mtp`: the same pairs with controllers on one MTP and agents on another, so every
 //!   Record crosses the router between two MTPs;
-//! - `mqtt-fanin`: many agents sending Notify to one controller ([`fanin`]).
+//! - `mqtt-fanin`: many agents sending Notify to one controller ([`fanin`]);
+//! - `idle-connections`: memory per idle connection ([`idle`]);
+//! - `reconnect-storm`: agents dropped and reconnecting at once, then checked for routing
+//!   ([`storm`]);
+//! - `cwmp-inform`: simulated TR-069 CPE running Inform sessions ([`cwmp_inform`]).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use anyhow::{Context, ensure};
+use anyhow::{bail, ensure};
 use clap::ValueEnum;
-use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::time::Interval;
 
-use crate::report::Report;
-use crate::stats::Live;
+use crate::outcome::Outcome;
+use crate::source::{self, Sources};
 use crate::sut::SutProbe;
+use crate::sys;
 use crate::transport::{
-    Connector, Endpoint,
     any::AnyConnector,
-    mqtt::{MqttConnector, codec::Version},
+    mqtt::{MqttConnector, RATE_RETRY_FOR, codec::Version},
     stomp::{Flavour, StompConnector},
     tcp::TcpConnector,
     ws::WsConnector,
 };
 
+pub mod cwmp_inform;
 pub mod fanin;
+pub mod idle;
 pub mod p2p;
+pub mod ramp;
+mod spec;
+pub mod storm;
 
-/// Handshakes in flight at once while connecting.
-const CONNECT_CONCURRENCY: usize = 64;
+pub use spec::{CwmpSpec, LoadSpec, MqttVersion, Mtp, MtpOptions, ScaleSpec, Target, Via};
+
 /// How often senders look for requests past their timeout.
 const SWEEP_PERIOD: Duration = Duration::from_millis(100);
+/// Descriptors the generator keeps for itself besides its connections.
+const SPARE_FDS: u64 = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -53,6 +63,15 @@ pub enum Scenario {
     /// N agents sending Notify (no response) to one controller over MQTT.
     #[value(name = "mqtt-fanin")]
     MqttFanin,
+    /// `--connections` idle connections on `--mtp`: memory per connection, connect latency.
+    #[value(name = "idle-connections")]
+    IdleConnections,
+    /// `--connections` agents on `--mtp` dropped and reconnecting at once, `--rounds` times.
+    #[value(name = "reconnect-storm")]
+    ReconnectStorm,
+    /// Simulated TR-069 CPE: Inform sessions against the hub's ACS.
+    #[value(name = "cwmp-inform")]
+    CwmpInform,
 }
 
 impl Scenario {
@@ -63,6 +82,9 @@ impl Scenario {
             Self::StompP2p => "stomp-p2p",
             Self::CrossMtp => "cross-mtp",
             Self::MqttFanin => "mqtt-fanin",
+            Self::IdleConnections => "idle-connections",
+            Self::ReconnectStorm => "reconnect-storm",
+            Self::CwmpInform => "cwmp-inform",
         }
     }
 
@@ -73,108 +95,39 @@ impl Scenario {
             Self::MqttP2p | Self::MqttFanin => (Mtp::Mqtt, Mtp::Mqtt),
             Self::StompP2p => (Mtp::Stomp, Mtp::Stomp),
             Self::CrossMtp => (options.controller_mtp, options.agent_mtp),
+            Self::IdleConnections | Self::ReconnectStorm => (options.mtp, options.mtp),
+            Self::CwmpInform => (Mtp::Cwmp, Mtp::Cwmp),
         }
     }
 
-    /// Whether the scenario can run over `via`: plain brokers cannot route between MTPs, and
-    /// the forwarder only pairs connections.
-    pub fn allows(self, via: Via) -> bool {
-        match via {
-            Via::Hub => true,
-            Via::Forwarder => self != Self::MqttFanin,
-            Via::Mosquitto => matches!(self, Self::MqttP2p | Self::MqttFanin),
-            Via::Rabbitmq => self == Self::StompP2p,
+    /// Whether the scenario can run over `via`: plain brokers cannot route between MTPs, the
+    /// forwarder only pairs connections, and only usphub speaks CWMP.
+    pub fn allows(self, via: Via, options: &MtpOptions) -> bool {
+        let (controllers, agents) = self.mtps(options);
+        let one_mtp = |mtp| controllers == mtp && agents == mtp;
+        match (self, via) {
+            (_, Via::Hub) => true,
+            (Self::CwmpInform, _) => false,
+            (Self::MqttFanin | Self::ReconnectStorm, Via::Forwarder) => false,
+            (_, Via::Forwarder) => true,
+            (Self::MqttP2p | Self::MqttFanin, Via::Mosquitto) => true,
+            (Self::IdleConnections | Self::ReconnectStorm, Via::Mosquitto) => one_mtp(Mtp::Mqtt),
+            (Self::StompP2p, Via::Rabbitmq) => true,
+            (Self::IdleConnections | Self::ReconnectStorm, Via::Rabbitmq) => one_mtp(Mtp::Stomp),
+            _ => false,
         }
     }
-}
 
-/// A USP Message Transfer Protocol of the hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
-pub enum Mtp {
-    Ws,
-    Mqtt,
-    Stomp,
-}
-
-impl Mtp {
-    /// Where the hub listens for it by default.
-    pub fn default_addr(self) -> &'static str {
+    /// Connections the generator holds at once.
+    pub fn connections(self, spec: &LoadSpec) -> usize {
         match self {
-            Self::Ws => "127.0.0.1:8080",
-            Self::Mqtt => "127.0.0.1:1883",
-            Self::Stomp => "127.0.0.1:61613",
+            Self::MqttFanin => spec.pairs + 1,
+            Self::IdleConnections => spec.scale.connections,
+            Self::ReconnectStorm => spec.scale.connections + 1,
+            Self::CwmpInform => spec.cwmp.concurrency,
+            _ => 2 * spec.pairs,
         }
     }
-}
-
-/// What carries the scenario's Records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Via {
-    /// The scenario's own protocols, through usphub (or any USP broker).
-    Hub,
-    /// Length-prefixed Records over raw TCP through `usphub-bench forwarder`: the floor.
-    Forwarder,
-    /// A plain MQTT broker (mosquitto or any other): topics `usp/v1/<eid>`, no `to_id` routing.
-    Mosquitto,
-    /// RabbitMQ's STOMP plugin: destinations `/queue/usp.v1.<eid>`.
-    Rabbitmq,
-}
-
-/// MQTT protocol level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MqttVersion {
-    #[value(name = "5")]
-    V5,
-    #[value(name = "3", alias = "3.1.1")]
-    V311,
-}
-
-/// Protocol choices that change the bytes on the wire, not the amount of load.
-#[derive(Debug, Clone, Copy)]
-pub struct MtpOptions {
-    pub mqtt_version: MqttVersion,
-    /// QoS of MQTT PUBLISHes and subscriptions, 0 or 1.
-    pub qos: u8,
-    /// cross-mtp: the controllers' MTP.
-    pub controller_mtp: Mtp,
-    /// cross-mtp: the agents' MTP.
-    pub agent_mtp: Mtp,
-}
-
-impl Default for MtpOptions {
-    fn default() -> Self {
-        Self { mqtt_version: MqttVersion::V5, qos: 0, controller_mtp: Mtp::Ws, agent_mtp: Mtp::Mqtt }
-    }
-}
-
-/// How much load, for how long.
-#[derive(Debug, Clone)]
-pub struct LoadSpec {
-    /// Agent/controller pairs; for fan-in, agents.
-    pub pairs: usize,
-    pub warmup: Duration,
-    pub duration: Duration,
-    /// Record size to aim for, bytes.
-    pub size: usize,
-    /// Requests (or Notifies) per second per pair; `None` is closed loop.
-    pub rate: Option<f64>,
-    /// Outstanding requests per pair: kept full in closed loop, a ceiling in open loop.
-    pub window: usize,
-    /// A request not answered within this counts as an error.
-    pub timeout: Duration,
-    pub mtp: MtpOptions,
-}
-
-/// Where the system under test listens.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// `host:port` the controllers connect to (everyone, in a one-MTP scenario).
-    pub addr: String,
-    /// `host:port` the agents connect to, when it differs (cross-mtp).
-    pub agent_addr: Option<String>,
-    /// The WebSocket path.
-    pub path: String,
-    pub via: Via,
 }
 
 /// Runs `scenario` once against `target`. `sut`, when given, is the process to charge CPU and
@@ -184,53 +137,91 @@ pub async fn run(
     spec: &LoadSpec,
     target: &Target,
     sut: Option<&SutProbe>,
-) -> anyhow::Result<Report> {
-    ensure!(scenario.allows(target.via), "{} cannot run via {:?}", scenario.name(), target.via);
-    let run_id = run_id();
-    let (controller_mtp, agent_mtp) = scenario.mtps(&spec.mtp);
-    let controllers = connector(controller_mtp, &target.addr, target, spec, run_id);
-    let agents = connector(agent_mtp, target.agent_addr.as_deref().unwrap_or(&target.addr), target, spec, run_id);
-    match scenario {
-        Scenario::MqttFanin => fanin::run(scenario.name(), agents, controllers, spec, run_id, sut).await,
-        _ => p2p::run(scenario.name(), agents, controllers, spec, run_id, sut).await,
+) -> anyhow::Result<Outcome> {
+    ensure!(scenario.allows(target.via, &spec.mtp), "{} cannot run via {:?}", scenario.name(), target.via);
+    let connections = scenario.connections(spec);
+    check_descriptors(connections)?;
+    let sources = Arc::new(Sources::new(spec.sources.resolve(connections)));
+    source::check_capacity(sources.addrs(), connections)?;
+    if !sources.addrs().is_empty() {
+        let addrs = sources.addrs();
+        eprintln!(
+            "{}: connecting from {} source address(es), {} … {}",
+            scenario.name(),
+            addrs.len(),
+            addrs[0],
+            addrs[addrs.len() - 1]
+        );
     }
+    let run_id = run_id();
+    if scenario == Scenario::CwmpInform {
+        return cwmp_inform::run(spec, target, sources, sut).await.map(Outcome::Cwmp);
+    }
+    let (controller_mtp, agent_mtp) = scenario.mtps(&spec.mtp);
+    let controllers = connector(controller_mtp, &target.addr, target, spec, run_id, &sources)?;
+    let agent_addr = target.agent_addr.as_deref().unwrap_or(&target.addr);
+    let agents = connector(agent_mtp, agent_addr, target, spec, run_id, &sources)?;
+    let name = scenario.name();
+    Ok(match scenario {
+        Scenario::MqttFanin => Outcome::Traffic(fanin::run(name, agents, controllers, spec, run_id, sut).await?),
+        Scenario::IdleConnections => Outcome::Idle(idle::run(agents, spec, sut).await?),
+        Scenario::ReconnectStorm => {
+            // Refusals are what a storm counts: no quiet retries inside the connector.
+            let agents = match agents {
+                AnyConnector::Mqtt(c) => AnyConnector::Mqtt(MqttConnector { rate_retry: Duration::ZERO, ..c }),
+                other => other,
+            };
+            Outcome::Storm(storm::run(agents, controllers, spec, run_id, sut).await?)
+        }
+        _ => Outcome::Traffic(p2p::run(name, agents, controllers, spec, run_id, sut).await?),
+    })
+}
+
+/// Raises this process's open-files limit to its hard limit and fails, clearly, if
+/// `connections` cannot fit under it.
+fn check_descriptors(connections: usize) -> anyhow::Result<()> {
+    let limit = sys::raise_nofile_limit()?;
+    let needed = connections as u64 + SPARE_FDS;
+    if needed > limit {
+        bail!(
+            "{connections} connections need about {needed} open files in this generator, and RLIMIT_NOFILE \
+             allows {limit} (the hard limit; only root can raise it, and not at all in some containers). \
+             The system under test needs as many. Use fewer connections, or a machine with a higher limit \
+             (ulimit -Hn)."
+        );
+    }
+    Ok(())
 }
 
 /// The connector for endpoints on `mtp` at `addr`.
-fn connector(mtp: Mtp, addr: &str, target: &Target, spec: &LoadSpec, run_id: u32) -> AnyConnector {
-    let addr = addr.to_owned();
-    match (target.via, mtp) {
-        (Via::Forwarder, _) => AnyConnector::Tcp(TcpConnector { target: addr, run: run_id }),
-        (_, Mtp::Ws) => AnyConnector::Ws(WsConnector { target: addr, path: target.path.clone() }),
+fn connector(
+    mtp: Mtp,
+    addr: &str,
+    target: &Target,
+    spec: &LoadSpec,
+    run_id: u32,
+    sources: &Arc<Sources>,
+) -> anyhow::Result<AnyConnector> {
+    let (target_addr, sources) = (addr.to_owned(), sources.clone());
+    Ok(match (target.via, mtp) {
+        (_, Mtp::Cwmp) => bail!("CWMP is not a USP MTP: no USP endpoint connects over it"),
+        (Via::Forwarder, _) => AnyConnector::Tcp(TcpConnector { target: target_addr, run: run_id, sources }),
+        (_, Mtp::Ws) => AnyConnector::Ws(WsConnector { target: target_addr, path: target.path.clone(), sources }),
         (_, Mtp::Mqtt) => AnyConnector::Mqtt(MqttConnector {
-            target: addr,
+            target: target_addr,
             version: match spec.mtp.mqtt_version {
                 MqttVersion::V5 => Version::V5,
                 MqttVersion::V311 => Version::V311,
             },
             qos: spec.mtp.qos,
+            sources,
+            rate_retry: RATE_RETRY_FOR,
         }),
-        (Via::Rabbitmq, Mtp::Stomp) => AnyConnector::Stomp(StompConnector { target: addr, flavour: Flavour::RabbitMq }),
-        (_, Mtp::Stomp) => AnyConnector::Stomp(StompConnector { target: addr, flavour: Flavour::Hub }),
-    }
-}
-
-/// Opens one link per endpoint, a bounded number of handshakes at a time; fails on the first
-/// endpoint that cannot connect.
-async fn connect_all<C: Connector>(
-    connector: &C,
-    endpoints: impl Iterator<Item = Endpoint>,
-    live: &Live,
-) -> anyhow::Result<Vec<(Endpoint, C::Link)>> {
-    stream::iter(endpoints)
-        .map(|endpoint| async move {
-            let link = connector.connect(&endpoint).await.with_context(|| format!("connecting {}", endpoint.eid))?;
-            live.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            anyhow::Ok((endpoint, link))
-        })
-        .buffered(CONNECT_CONCURRENCY)
-        .try_collect()
-        .await
+        (Via::Rabbitmq, Mtp::Stomp) => {
+            AnyConnector::Stomp(StompConnector { target: target_addr, flavour: Flavour::RabbitMq, sources })
+        }
+        (_, Mtp::Stomp) => AnyConnector::Stomp(StompConnector { target: target_addr, flavour: Flavour::Hub, sources }),
+    })
 }
 
 /// How a sender paces its Records.

@@ -31,7 +31,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 use usphub::usp::proto::msg::header::MsgType;
 
-use super::{LoadSpec, Pacing, SWEEP_PERIOD, connect_all, next_tick};
+use super::{LoadSpec, Pacing, SWEEP_PERIOD, next_tick, ramp::connect_all};
 use crate::progress::Progress;
 use crate::report::{CpuUse, Latency, Report, SutUse};
 use crate::stats::{Clock, ErrorKind, LatencyRecorder, Live, SharedHistogram};
@@ -55,8 +55,9 @@ pub async fn run<A: Connector, C: Connector>(
     eprintln!("{name}: connecting {n} agents and {n} controllers to {target}", n = spec.pairs);
     // Agents first, so that no request has to wait for its agent in the hub's offline hold
     // (or, on a plain broker, be published before anyone subscribed).
-    let agents = connect_all(&agent_connector, (0..spec.pairs).map(Endpoint::agent), &live).await?;
-    let controllers = connect_all(&controller_connector, (0..spec.pairs).map(Endpoint::controller), &live).await?;
+    let agents = connect_all(&agent_connector, (0..spec.pairs).map(Endpoint::agent), &live, spec.ramp).await?;
+    let controllers =
+        connect_all(&controller_connector, (0..spec.pairs).map(Endpoint::controller), &live, spec.ramp).await?;
 
     let clock = Clock::new(Instant::now(), spec.warmup, spec.duration);
     let histogram = SharedHistogram::new();
@@ -163,7 +164,7 @@ async fn agent<L: RecordLink>(
     live.connections.fetch_sub(1, Relaxed);
 }
 
-/// Answers requests until `done`: all the requests already received, then one flush.
+/// Answers requests until `done`.
 async fn answer_all<L: RecordLink>(
     link: &mut L,
     answers: &mut ResponseEncoder,
@@ -171,24 +172,34 @@ async fn answer_all<L: RecordLink>(
     live: &Live,
 ) -> Result<(), LinkError> {
     loop {
-        let mut received = tokio::select! {
+        let received = tokio::select! {
             biased;
             _ = done.cancelled() => return Ok(()),
             received = link.recv() => received,
         };
-        loop {
-            let record = received?.ok_or(LinkError::Closed)?;
-            match usp::decode(record, MsgType::Get) {
-                Ok(request) => link.feed_reply(answers.encode(&request)).await?,
-                Err(e) => live.error_with(ErrorKind::Malformed, format_args!("agent received: {e}")),
-            }
-            match link.try_recv() {
-                Some(next) => received = next,
-                None => break,
-            }
-        }
-        link.flush().await?;
+        answer_batch(link, received, answers, live).await?;
     }
+}
+
+/// Answers `received` and every request already received after it, then flushes once.
+pub(super) async fn answer_batch<L: RecordLink>(
+    link: &mut L,
+    mut received: Result<Option<Bytes>, LinkError>,
+    answers: &mut ResponseEncoder,
+    live: &Live,
+) -> Result<(), LinkError> {
+    loop {
+        let record = received?.ok_or(LinkError::Closed)?;
+        match usp::decode(record, MsgType::Get) {
+            Ok(request) => link.feed_reply(answers.encode(&request)).await?,
+            Err(e) => live.error_with(ErrorKind::Malformed, format_args!("agent received: {e}")),
+        }
+        match link.try_recv() {
+            Some(next) => received = next,
+            None => break,
+        }
+    }
+    link.flush().await
 }
 
 /// The controller: sends Gets to its agent and times the answers.
@@ -312,7 +323,9 @@ impl<L: RecordLink> Controller<L> {
             Err(e @ (DecodeError::WrongType { .. } | DecodeError::ForeignMsgId(_))) => {
                 return self.live.error_with(ErrorKind::Unexpected, format_args!("controller received: {e}"));
             }
-            Err(e) => return self.live.error_with(ErrorKind::Malformed, format_args!("controller received: {e}")),
+            Err(e) => {
+                return self.live.error_with(ErrorKind::Malformed, format_args!("controller received: {e}"));
+            }
         };
         // Answers keep their order on one path: anything older still outstanding is lost.
         while self.outstanding.front().is_some_and(|&(seq, _)| seq < id.seq) {

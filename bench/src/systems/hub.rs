@@ -31,7 +31,7 @@ pub fn hub(bin: &Path, spec: &LoadSpec, logs: &Path) -> anyhow::Result<Launch> {
     Ok(Launch {
         name: "usphub".into(),
         command,
-        listeners: Listeners { ws: Some(ws), mqtt: Some(mqtt), stomp: Some(stomp), raw: None },
+        listeners: Listeners { ws: Some(ws), mqtt: Some(mqtt), stomp: Some(stomp), cwmp: None, raw: None },
         admin: Some(admin),
         ready: Readiness::Healthz(admin),
         ready_timeout: Duration::from_secs(15),

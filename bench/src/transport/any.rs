@@ -65,6 +65,10 @@ impl RecordLink for AnyLink {
         each!(self, l => l.feed(record).await)
     }
 
+    async fn feed_to(&mut self, to: &str, record: Bytes) -> Result<(), LinkError> {
+        each!(self, l => l.feed_to(to, record).await)
+    }
+
     async fn feed_reply(&mut self, record: Bytes) -> Result<(), LinkError> {
         each!(self, l => l.feed_reply(record).await)
     }

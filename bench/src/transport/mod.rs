@@ -105,6 +105,13 @@ pub trait RecordLink: Send + 'static {
     /// Queues one Record to the endpoint's peer ([`Endpoint::to`]); it may be written now or
     /// at the next `flush`.
     fn feed(&mut self, record: Bytes) -> impl Future<Output = Result<(), LinkError>> + Send;
+    /// Queues one Record to endpoint `to` rather than to the link's own peer: one controller
+    /// talking to many agents. Paths that route by `to_id` (the hub's WebSocket) need no
+    /// address: for them this is `feed`.
+    fn feed_to(&mut self, to: &str, record: Bytes) -> impl Future<Output = Result<(), LinkError>> + Send {
+        let _ = to;
+        self.feed(record)
+    }
     /// Queues the answer to the Record `recv` or `try_recv` returned last, to that Record's
     /// reply address (MQTT Response Topic, STOMP `reply-to-dest`). Paths that route by `to_id`
     /// or by pairing need no address: for them this is `feed`.

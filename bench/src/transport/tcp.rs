@@ -8,12 +8,13 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_util::{FutureExt, StreamExt};
 use tokio::{
     io::AsyncWriteExt,
-    net::{
-        TcpStream,
-        tcp::{OwnedReadHalf, OwnedWriteHalf},
-    },
+    net::tcp::{OwnedReadHalf, OwnedWriteHalf},
 };
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
+
+use std::sync::Arc;
+
+use crate::source::Sources;
 
 use super::{CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink, Role, outbox::Outbox, tune};
 
@@ -26,13 +27,16 @@ pub struct TcpConnector {
     pub target: String,
     /// Prefixed to pair ids so that two runs never pair across each other.
     pub run: u32,
+    pub sources: Arc<Sources>,
 }
 
 impl Connector for TcpConnector {
     type Link = TcpLink;
 
     async fn connect(&self, endpoint: &Endpoint) -> Result<TcpLink, LinkError> {
-        let mut tcp = TcpStream::connect(&self.target)
+        let mut tcp = self
+            .sources
+            .dial(&self.target)
             .await
             .map_err(|error| LinkError::Connect { target: self.target.clone(), error })?;
         tune(&tcp);

@@ -10,6 +10,10 @@ use tokio_tungstenite::{
     tungstenite::{Error as WsError, Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig},
 };
 
+use std::sync::Arc;
+
+use crate::source::Sources;
+
 use super::{CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink, tune};
 
 const SUBPROTOCOL: &str = "v1.usp";
@@ -22,13 +26,16 @@ pub struct WsConnector {
     pub target: String,
     /// The hub's USP path, `/usp` by default.
     pub path: String,
+    pub sources: Arc<Sources>,
 }
 
 impl Connector for WsConnector {
     type Link = WsLink;
 
     async fn connect(&self, endpoint: &Endpoint) -> Result<WsLink, LinkError> {
-        let tcp = TcpStream::connect(&self.target)
+        let tcp = self
+            .sources
+            .dial(&self.target)
             .await
             .map_err(|error| LinkError::Connect { target: self.target.clone(), error })?;
         tune(&tcp);

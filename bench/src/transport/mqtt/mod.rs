@@ -18,18 +18,18 @@ pub mod codec;
 use std::{
     collections::VecDeque,
     pin::Pin,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{
-        TcpStream,
-        tcp::{OwnedReadHalf, OwnedWriteHalf},
-    },
+    net::tcp::{OwnedReadHalf, OwnedWriteHalf},
     time::{Sleep, sleep},
 };
+
+use crate::source::Sources;
 
 use self::codec::{Ack, ConnectOptions, Decoder, MqttError, Packet, Publish, PublishTemplate, Version};
 use super::{CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink, outbox::Outbox, tune};
@@ -47,7 +47,7 @@ const RECEIVE_MAXIMUM: u16 = 64;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Refusals for connecting too fast (usphub's `mqtt.connect_rate_per_ip`) are retried with
 /// growing pauses for at most this long.
-const RATE_RETRY_FOR: Duration = Duration::from_secs(60);
+pub const RATE_RETRY_FOR: Duration = Duration::from_secs(60);
 /// Bytes queued before a `feed` writes them anyway.
 const FLUSH_AT: usize = 64 * 1024;
 /// Read buffer growth step.
@@ -60,6 +60,10 @@ pub struct MqttConnector {
     pub version: Version,
     /// QoS of our PUBLISHes and SUBSCRIBEs.
     pub qos: u8,
+    pub sources: Arc<Sources>,
+    /// How long refusals for connecting too fast are retried ([`RATE_RETRY_FOR`] by default;
+    /// zero: reported at once, for scenarios that count them).
+    pub rate_retry: Duration,
 }
 
 impl Connector for MqttConnector {
@@ -72,7 +76,7 @@ impl Connector for MqttConnector {
             match self.try_connect(endpoint).await {
                 // 0x9F Connection rate exceeded (5.0); usphub answers a 3.1.1 client 0x03.
                 Err(LinkError::Mqtt(MqttError::Refused { code: 0x9F | 0x03, .. }))
-                    if started.elapsed() < RATE_RETRY_FOR =>
+                    if started.elapsed() < self.rate_retry =>
                 {
                     sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(2));
@@ -93,7 +97,9 @@ impl Connector for MqttConnector {
 
 impl MqttConnector {
     async fn try_connect(&self, endpoint: &Endpoint) -> Result<MqttLink, LinkError> {
-        let tcp = TcpStream::connect(&self.target)
+        let tcp = self
+            .sources
+            .dial(&self.target)
             .await
             .map_err(|error| LinkError::Connect { target: self.target.clone(), error })?;
         tune(&tcp);
@@ -167,6 +173,10 @@ impl RecordLink for MqttLink {
     async fn feed(&mut self, record: Bytes) -> Result<(), LinkError> {
         let topic = self.peer_topic.clone().ok_or(LinkError::NoDestination)?;
         self.publish(topic, record).await
+    }
+
+    async fn feed_to(&mut self, to: &str, record: Bytes) -> Result<(), LinkError> {
+        self.publish(Bytes::from(format!("{TOPIC_PREFIX}/{to}")), record).await
     }
 
     async fn feed_reply(&mut self, record: Bytes) -> Result<(), LinkError> {
@@ -258,7 +268,9 @@ impl MqttLink {
                         Err(MqttError::SubscribeRefused { filter: filter.to_owned(), code }.into())
                     };
                 }
-                Packet::Disconnect { code, reason } => return Err(MqttError::Disconnected { code, reason }.into()),
+                Packet::Disconnect { code, reason } => {
+                    return Err(MqttError::Disconnected { code, reason }.into());
+                }
                 // Nothing else is expected yet; anything harmless is ignored.
                 _ => {}
             }
@@ -373,7 +385,9 @@ impl MqttLink {
             }
             Packet::PubRel { packet_id } => self.out.push_head(4, |b| codec::ack(b, Ack::PubComp, packet_id)),
             Packet::PingResp | Packet::SubAck { .. } | Packet::ConnAck { .. } => {}
-            Packet::Disconnect { code, reason } => return Err(MqttError::Disconnected { code, reason }.into()),
+            Packet::Disconnect { code, reason } => {
+                return Err(MqttError::Disconnected { code, reason }.into());
+            }
         }
         Ok(None)
     }
@@ -399,7 +413,9 @@ impl MqttLink {
     /// 3.1.1: the reply topic after the last `/reply-to=` of a topic, `%2F` decoded.
     fn learn_reply_to(&mut self, topic: &Bytes) {
         const MARK: &[u8] = b"/reply-to=";
-        let Some(at) = topic.windows(MARK.len()).rposition(|w| w == MARK) else { return };
+        let Some(at) = topic.windows(MARK.len()).rposition(|w| w == MARK) else {
+            return;
+        };
         let raw = topic.slice(at + MARK.len()..);
         if self.last_raw_reply.as_ref() == Some(&raw) {
             return;

@@ -22,15 +22,14 @@
 
 pub mod codec;
 
-use std::collections::VecDeque;
+use std::{collections::VecDeque, sync::Arc};
+
+use crate::source::Sources;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{
-        TcpStream,
-        tcp::{OwnedReadHalf, OwnedWriteHalf},
-    },
+    net::tcp::{OwnedReadHalf, OwnedWriteHalf},
 };
 
 use self::codec::{Command, Decoder, Frame, StompError, escape, unescape};
@@ -71,13 +70,16 @@ pub struct StompConnector {
     /// `host:port`.
     pub target: String,
     pub flavour: Flavour,
+    pub sources: Arc<Sources>,
 }
 
 impl Connector for StompConnector {
     type Link = StompLink;
 
     async fn connect(&self, endpoint: &Endpoint) -> Result<StompLink, LinkError> {
-        let tcp = TcpStream::connect(&self.target)
+        let tcp = self
+            .sources
+            .dial(&self.target)
             .await
             .map_err(|error| LinkError::Connect { target: self.target.clone(), error })?;
         tune(&tcp);
@@ -93,6 +95,7 @@ impl Connector for StompConnector {
             own_destination: Bytes::from(own),
             peer_destination: endpoint.to.as_ref().map(|to| Bytes::from(escape(&self.flavour.destination(to)))),
             reply_destination: None,
+            flavour: self.flavour,
         };
         let host = self.host();
         let handshake = link.open(&endpoint.eid, &host);
@@ -136,12 +139,18 @@ pub struct StompLink {
     peer_destination: Option<Bytes>,
     /// Where `feed_reply` sends: the `reply-to-dest` of the last MESSAGE, as received.
     reply_destination: Option<Bytes>,
+    flavour: Flavour,
 }
 
 impl RecordLink for StompLink {
     async fn feed(&mut self, record: Bytes) -> Result<(), LinkError> {
         let destination = self.peer_destination.clone().ok_or(LinkError::NoDestination)?;
         self.send(&destination, record).await
+    }
+
+    async fn feed_to(&mut self, to: &str, record: Bytes) -> Result<(), LinkError> {
+        let destination = escape(&self.flavour.destination(to));
+        self.send(destination.as_bytes(), record).await
     }
 
     async fn feed_reply(&mut self, record: Bytes) -> Result<(), LinkError> {
@@ -219,7 +228,9 @@ impl StompLink {
                     let record = self.on_message(frame);
                     self.inbox.push_back(record);
                 }
-                Command::Connected => return Err(StompError::Unexpected("a second CONNECTED".into()).into()),
+                Command::Connected => {
+                    return Err(StompError::Unexpected("a second CONNECTED".into()).into());
+                }
                 Command::Error => return Err(server_error(&frame).into()),
             }
         }
@@ -275,7 +286,9 @@ impl StompLink {
                 Command::Message => return Ok(Some(self.on_message(frame))),
                 Command::Receipt => {}
                 Command::Error => return Err(server_error(&frame).into()),
-                Command::Connected => return Err(StompError::Unexpected("a second CONNECTED".into()).into()),
+                Command::Connected => {
+                    return Err(StompError::Unexpected("a second CONNECTED".into()).into());
+                }
             }
         }
         Ok(None)
