@@ -5,7 +5,10 @@
 //! into a send buffer; small heads share one allocation through `BytesMut::split`.
 
 use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -57,23 +60,42 @@ impl Segments {
         self.len == 0
     }
 
+    /// Gives back what is kept for later frames (the scratch space, the grown queue) once
+    /// nothing is queued, so an idle connection holds no write memory. A no-op otherwise.
+    pub fn release_spare(&mut self) {
+        if self.parts.is_empty() {
+            self.parts = VecDeque::new();
+            self.scratch = BytesMut::new();
+        }
+    }
+
+    /// Bytes allocated beyond what is queued (for tests of [`release_spare`](Self::release_spare)).
+    #[cfg(test)]
+    pub(crate) fn spare_capacity(&self) -> usize {
+        self.parts.capacity() * std::mem::size_of::<Bytes>() + self.scratch.capacity()
+    }
+
     /// Writes everything queued, then flushes.
     pub async fn write_to<W: AsyncWrite + Unpin>(&mut self, w: &mut W) -> io::Result<()> {
         while !self.parts.is_empty() {
-            let n = {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                let count = self.parts.len().min(MAX_SLICES);
-                for (slot, part) in slices.iter_mut().zip(self.parts.iter()) {
-                    *slot = IoSlice::new(part);
-                }
-                w.write_vectored(&slices[..count]).await?
-            };
+            let n = poll_fn(|cx| self.poll_write_vectored(Pin::new(&mut *w), cx)).await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
             self.advance(n);
         }
         w.flush().await
+    }
+
+    /// One `writev` of the front of the queue. The slice array lives only during the poll, so
+    /// it does not enlarge every connection's task by a kilobyte while it waits.
+    fn poll_write_vectored<W: AsyncWrite>(&self, w: Pin<&mut W>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let count = self.parts.len().min(MAX_SLICES);
+        for (slot, part) in slices.iter_mut().zip(self.parts.iter()) {
+            *slot = IoSlice::new(part);
+        }
+        w.poll_write_vectored(cx, &slices[..count])
     }
 
     fn advance(&mut self, mut n: usize) {

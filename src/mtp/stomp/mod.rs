@@ -5,7 +5,7 @@
 //! - [`connect`]: judging STOMP/CONNECT and writing CONNECTED, as pure functions.
 //! - [`conversation`]: what a connected client may do (SUBSCRIBE, SEND, …), as pure rules.
 //! - [`message`]: MESSAGE heads written without copying the Record.
-//! - [`conn`]: the connection's read buffer, decoder and vectored output.
+//! - [`conn`]: the shared framed connection (`crate::net::FramedConn`) with what STOMP writes.
 //! - [`session`]: one connection's loop (Records, heart-beats, ERROR and close).
 //! - this file: the listener that ties them to the router.
 
@@ -29,7 +29,7 @@ use crate::net::{Listener, ListenerLimits, Stream};
 use crate::router::Router;
 use crate::usp::Mtp;
 use codec::{DecoderLimits, HeartBeat};
-use conn::{Conn, ReadError, describe};
+use conn::{ReadError, describe};
 use connect::ConnectPolicy;
 use conversation::Conversation;
 use session::SessionParams;
@@ -104,7 +104,7 @@ fn millis(d: Duration) -> u64 {
 }
 
 async fn serve(stream: Stream, peer: SocketAddr, router: Router, settings: Arc<Settings>, shutdown: CancellationToken) {
-    let mut conn = Conn::new(stream, settings.limits, settings.write_timeout);
+    let mut conn = conn::open(stream, settings.limits, settings.write_timeout);
     // The listener's own timeout covered TLS; this one covers the STOMP/CONNECT frame.
     let first = tokio::select! {
         _ = shutdown.cancelled() => return,

@@ -3,7 +3,7 @@
 //!
 //! - [`codec`]: the `_USP` sync + length + TLV framing over `bytes`.
 //! - [`socket_file`]: binding the socket file with its mode, stale files, clean-up.
-//! - [`conn`]: the connection's read buffer, decoder and vectored output.
+//! - [`conn`]: the shared framed connection (`crate::net::FramedConn`) with what UDS writes.
 //! - [`session`]: one connection's loop (handshake, Records, Error TLVs).
 //! - this file: the listener that ties them to the router.
 
@@ -22,7 +22,6 @@ use tracing::{debug, warn};
 
 use crate::config::UdsConfig;
 use crate::router::Router;
-use conn::Conn;
 use session::UdsParams;
 use socket_file::SocketFile;
 
@@ -80,7 +79,7 @@ impl UdsListener {
                 continue;
             };
             let peer = describe_peer(&stream);
-            let conn = Conn::new(stream, self.max_frame_size, self.write_timeout);
+            let conn = conn::open(stream, self.max_frame_size, self.write_timeout);
             let (router, params, shutdown) = (router.clone(), self.params.clone(), shutdown.clone());
             tracker.spawn(async move {
                 let _permit = permit;

@@ -300,6 +300,20 @@ impl Decoder {
     }
 }
 
+/// What a connection reads with (see [`crate::net::FramedConn`]).
+impl crate::net::FrameDecoder for Decoder {
+    type Item = Item;
+    type Error = DecodeError;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Item>, DecodeError> {
+        Decoder::decode(self, buf)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Item>, DecodeError> {
+        Decoder::decode_eof(self, buf)
+    }
+}
+
 enum HeadOutcome {
     NeedMore,
     Heartbeat,

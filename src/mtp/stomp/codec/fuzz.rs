@@ -1,13 +1,14 @@
-//! A fuzzing entry point for the STOMP decoder. It exists so that a coverage-guided fuzzer
-//! (cargo-fuzz, AFL) can be pointed at one function later; today a proptest feeds it random
-//! bytes. Besides "never panics", it checks two oracles whose failure would be a decoder bug:
-//! feeding the input in pieces gives the same result as feeding it at once, and every decoded
-//! frame survives encode → decode.
+//! The fuzzing entry point for the STOMP decoder, called by the cargo-fuzz target
+//! `fuzz/fuzz_targets/stomp_decode.rs` and by a proptest. Besides "never panics", it checks two
+//! oracles whose failure would be a decoder bug: feeding the input in pieces gives the same
+//! result as feeding it at once ([`check_splits`]), and every decoded frame survives
+//! encode → decode.
 
 use bytes::BytesMut;
 
 use super::decoder::{Decoder, DecoderLimits, Item};
 use super::frame::CONTENT_LENGTH;
+use crate::net::split_check::check_splits;
 
 /// Runs the decoder over `bytes` under default and tiny limits, whole and split. Panics only
 /// when one of the oracles above fails.
@@ -19,48 +20,11 @@ pub fn fuzz_decode(bytes: &[u8]) {
         max_body_size: 128,
     };
     for limits in [DecoderLimits::default(), tiny] {
-        let whole = run(bytes, limits, &[bytes.len()]);
-        for split in [
-            run(bytes, limits, &[1]),
-            run(bytes, limits, &chunk_sizes(bytes)),
-        ] {
-            assert_eq!(whole.0, split.0, "split input decoded differently");
-            assert_eq!(whole.1, split.1, "split input failed differently");
-        }
-        for item in &whole.0 {
+        let whole = check_splits(|| Decoder::new(limits), bytes);
+        for item in &whole.items {
             if let Item::Frame(frame) = item {
                 check_round_trip(frame);
             }
-        }
-    }
-}
-
-/// The items decoded, and whether the stream ended in an error.
-fn run(bytes: &[u8], limits: DecoderLimits, chunk_sizes: &[usize]) -> (Vec<Item>, bool) {
-    let mut decoder = Decoder::new(limits);
-    let mut buf = BytesMut::new();
-    let mut items = Vec::new();
-    let mut rest = bytes;
-    for &size in chunk_sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (piece, tail) = rest.split_at(size.clamp(1, rest.len()));
-        rest = tail;
-        buf.extend_from_slice(piece);
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(item)) => items.push(item),
-                Ok(None) => break,
-                Err(_) => return (items, true),
-            }
-        }
-    }
-    loop {
-        match decoder.decode_eof(&mut buf) {
-            Ok(Some(item)) => items.push(item),
-            Ok(None) => return (items, false),
-            Err(_) => return (items, true),
         }
     }
 }
@@ -90,11 +54,4 @@ fn check_round_trip(frame: &super::Frame) {
             .collect::<Vec<_>>()
     };
     assert_eq!(others(&again), others(frame));
-}
-
-/// Chunk sizes of 1 to 31 bytes taken from the input itself, so a fuzzer that mutates the
-/// input also explores where the reads split it.
-fn chunk_sizes(bytes: &[u8]) -> Vec<usize> {
-    let sizes: Vec<usize> = bytes.iter().map(|&b| usize::from(b % 31) + 1).collect();
-    if sizes.is_empty() { vec![1] } else { sizes }
 }

@@ -5,6 +5,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 
 use super::*;
+use crate::net::split_check::{decode_cut_at, mutate};
 
 /// Header text the wire can carry for this command: no NUL anywhere, and in the unescaped
 /// CONNECT/CONNECTED no CR, LF, and no colon in names.
@@ -90,23 +91,9 @@ fn nul_terminated_stream() -> impl Strategy<Value = (Vec<u8>, Vec<Vec<u8>>)> {
     })
 }
 
+/// Valid input cut at `cuts`: it must decode cleanly, with nothing left over.
 fn decode_in_pieces(wire: &[u8], cuts: &[usize]) -> Vec<Item> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
-    points.sort_unstable();
-    points.push(wire.len());
-    let mut decoder = Decoder::default();
-    let mut buf = BytesMut::new();
-    let mut items = Vec::new();
-    let mut start = 0;
-    for end in points {
-        buf.extend_from_slice(&wire[start..end]);
-        start = end;
-        while let Some(item) = decoder.decode(&mut buf).expect("valid input") {
-            items.push(item);
-        }
-    }
-    assert!(buf.is_empty() && !decoder.is_mid_frame());
-    items
+    decode_cut_at(Decoder::default(), wire, cuts).expect_clean()
 }
 
 proptest! {
@@ -167,12 +154,8 @@ proptest! {
         flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
     ) {
         let mut wire = wire;
-        for (at, byte) in flips {
-            if !wire.is_empty() {
-                let len = wire.len();
-                wire[at % len] = byte;
-            }
-        }
+        let uncut = wire.len();
+        mutate(&mut wire, &flips, uncut);
         fuzz_decode(&wire);
     }
 
@@ -201,13 +184,7 @@ proptest! {
         cut in any::<usize>(),
     ) {
         let mut wire = wire;
-        if !wire.is_empty() {
-            for (at, byte) in flips {
-                let len = wire.len();
-                wire[at % len] = byte;
-            }
-            wire.truncate(cut % (wire.len() + 1));
-        }
+        mutate(&mut wire, &flips, cut);
         fuzz_decode(&wire);
     }
 

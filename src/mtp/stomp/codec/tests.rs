@@ -4,6 +4,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::*;
+use crate::net::split_check::decode_whole;
 
 fn decode_all(input: &[u8]) -> Result<Vec<Item>, DecodeError> {
     decode_all_with(input, DecoderLimits::default())
@@ -13,13 +14,7 @@ pub(super) fn decode_all_with(
     input: &[u8],
     limits: DecoderLimits,
 ) -> Result<Vec<Item>, DecodeError> {
-    let mut decoder = Decoder::new(limits);
-    let mut buf = BytesMut::from(input);
-    let mut items = Vec::new();
-    while let Some(item) = decoder.decode_eof(&mut buf)? {
-        items.push(item);
-    }
-    Ok(items)
+    decode_whole(Decoder::new(limits), input)
 }
 
 fn only_frame(input: &[u8]) -> Frame {

@@ -98,6 +98,20 @@ impl Decoder {
     }
 }
 
+/// What a connection reads with (see [`crate::net::FramedConn`]).
+impl crate::net::FrameDecoder for Decoder {
+    type Item = UdsFrame;
+    type Error = DecodeError;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<UdsFrame>, DecodeError> {
+        Decoder::decode(self, buf)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<UdsFrame>, DecodeError> {
+        Decoder::decode_eof(self, buf)
+    }
+}
+
 /// Splits a frame's payload into TLVs; their lengths must add up to exactly the payload.
 /// Values are slices of `payload`, so Records are not copied.
 fn parse_tlvs(payload: Bytes) -> Result<UdsFrame, DecodeError> {

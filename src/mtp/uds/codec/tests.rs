@@ -5,15 +5,10 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 
 use super::*;
+use crate::net::split_check::{decode_cut_at, decode_whole, mutate};
 
 fn decode_all(input: &[u8], max: usize) -> Result<Vec<UdsFrame>, DecodeError> {
-    let mut decoder = Decoder::new(max);
-    let mut buf = BytesMut::from(input);
-    let mut frames = Vec::new();
-    while let Some(frame) = decoder.decode_eof(&mut buf)? {
-        frames.push(frame);
-    }
-    Ok(frames)
+    decode_whole(Decoder::new(max), input)
 }
 
 fn first_error(input: &[u8]) -> DecodeError {
@@ -259,23 +254,9 @@ fn encode_all(frames: &[UdsFrame]) -> Vec<u8> {
     wire.to_vec()
 }
 
+/// Valid input cut at `cuts`: it must decode cleanly, with nothing left over.
 fn decode_in_pieces(wire: &[u8], cuts: &[usize]) -> Vec<UdsFrame> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
-    points.sort_unstable();
-    points.push(wire.len());
-    let mut decoder = Decoder::default();
-    let mut buf = BytesMut::new();
-    let mut frames = Vec::new();
-    let mut start = 0;
-    for end in points {
-        buf.extend_from_slice(&wire[start..end]);
-        start = end;
-        while let Some(frame) = decoder.decode(&mut buf).expect("valid input") {
-            frames.push(frame);
-        }
-    }
-    assert!(buf.is_empty());
-    frames
+    decode_cut_at(Decoder::default(), wire, cuts).expect_clean()
 }
 
 proptest! {
@@ -322,13 +303,7 @@ proptest! {
         cut in any::<usize>(),
     ) {
         let mut wire = encode_all(&frames);
-        if !wire.is_empty() {
-            for (at, byte) in flips {
-                let len = wire.len();
-                wire[at % len] = byte;
-            }
-            wire.truncate(cut % (wire.len() + 1));
-        }
+        mutate(&mut wire, &flips, cut);
         fuzz_decode(&wire);
     }
 }
