@@ -94,6 +94,37 @@ impl Cpe {
     /// One whole session opened by an Inform with `events` (code, command key), reporting the
     /// current values of `changed` besides the forced-inform parameters.
     pub async fn session(&self, events: &[(&str, &str)], changed: &[&str]) -> SessionLog {
+        self.session_with_requests(events, changed, Vec::new()).await
+    }
+
+    /// Carries out the accepted downloads: the CPE installs the image (new SoftwareVersion),
+    /// reboots and reports each with "7 TRANSFER COMPLETE" + "M Download" and a TransferComplete.
+    pub async fn finish_downloads(&self, software_version: &str) -> SessionLog {
+        let downloads = {
+            let mut tree = self.tree.lock().unwrap();
+            tree.set("Device.DeviceInfo.SoftwareVersion", software_version, XsdType::String, false);
+            std::mem::take(&mut tree.downloads)
+        };
+        let mut events = vec![("1 BOOT".to_owned(), String::new()), ("7 TRANSFER COMPLETE".to_owned(), String::new())];
+        events.extend(downloads.iter().map(|d| ("M Download".to_owned(), d.command_key.clone())));
+        let events: Vec<(&str, &str)> = events.iter().map(|(c, k)| (c.as_str(), k.as_str())).collect();
+        let reports = downloads
+            .iter()
+            .map(|d| {
+                Body::TransferComplete(TransferComplete {
+                    command_key: d.command_key.clone(),
+                    fault: FaultStruct::default(),
+                    start_time: "2026-11-25T12:00:00Z".into(),
+                    complete_time: "2026-11-25T12:01:00Z".into(),
+                })
+            })
+            .collect();
+        self.session_with_requests(&events, &[], reports).await
+    }
+
+    /// A session in which the CPE sends `requests` (TransferComplete …) before its empty POST;
+    /// each must be answered with 200 and its response.
+    pub async fn session_with_requests(&self, events: &[(&str, &str)], changed: &[&str], requests: Vec<Body>) -> SessionLog {
         let mut http = Http::new(&self.options);
         let mut log = SessionLog::default();
         let inform = self.inform(events, changed);
@@ -104,6 +135,14 @@ impl Cpe {
         }
         let reply = Envelope::parse(&body).expect("an InformResponse");
         assert!(matches!(reply.body, Body::InformResponse(_)), "{:?}", reply.body);
+        for (index, request) in requests.into_iter().enumerate() {
+            let method = request.method_name().to_owned();
+            let envelope = Envelope::request(self.options.namespace, format!("cpe-{index}"), request);
+            let (status, body) = http.post(envelope.to_bytes()).await;
+            log.statuses.push(status.as_u16());
+            let answer = Envelope::parse(&body).expect("an answer to the CPE's request");
+            assert_eq!(answer.body.method_name(), format!("{method}Response"), "{:?}", answer.body);
+        }
         let mut next = Bytes::new();
         loop {
             let (status, body) = http.post(next).await;

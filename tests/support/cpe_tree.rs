@@ -31,6 +31,8 @@ pub struct ParamTree {
     pub deny_active: Vec<String>,
     /// Passive parameters changed since the last Inform: reported in the next one.
     pub passive_changes: Vec<String>,
+    /// Downloads accepted (DownloadResponse Status 1), not yet reported by TransferComplete.
+    pub downloads: Vec<Download>,
 }
 
 impl ParamTree {
@@ -69,6 +71,14 @@ impl ParamTree {
             Body::DeleteObject(delete) => self.delete_object(&delete.object_name),
             Body::GetParameterAttributes(gpa) => self.get_attributes(&gpa.parameter_names),
             Body::SetParameterAttributes(spa) => self.set_attributes(&spa.parameter_list),
+            Body::Download(download) => {
+                self.downloads.push(download.clone());
+                Body::DownloadResponse(DownloadResponse {
+                    status: ChangeStatus::NotYetApplied,
+                    start_time: "0001-01-01T00:00:00Z".into(),
+                    complete_time: "0001-01-01T00:00:00Z".into(),
+                })
+            }
             Body::Reboot(reboot) => {
                 self.pending_reboot = Some(reboot.command_key.clone());
                 Body::RebootResponse

@@ -17,8 +17,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+mod operations;
 mod reach;
 mod upkeep;
+
+pub(super) use operations::{Awaited, load as load_operations};
 
 use super::queue::{Finished, Queued, TaskQueue};
 use super::translator::{CpeReport, DeviceState, Started};
@@ -27,7 +30,7 @@ use crate::cwmp::acs::session::{CpePost, CwmpSession, Turn};
 use crate::cwmp::registry::DeviceRecord;
 use crate::cwmp::rpc::Inform;
 use crate::cwmp::soap::{Body, Envelope};
-use crate::cwmp::task::{AbortReason, CpeReply, PendingOperation};
+use crate::cwmp::task::{AbortReason, CpeReply};
 use crate::router::{Delivery, Session};
 use crate::usp::EndpointId;
 use crate::usp::proto::msg::Msg;
@@ -48,9 +51,9 @@ pub(super) struct DeviceActor {
     /// The subscriptions changed since that task was planned: plan again when it ends.
     upkeep_stale: bool,
     next_notify: u64,
-    /// Downloads started by Operate, awaiting their TransferComplete, with the requestor. Kept
-    /// in memory only: after a restart their completion is reported as autonomous.
-    operations: Vec<(PendingOperation, EndpointId)>,
+    /// Downloads started by Operate, awaiting their TransferComplete, with the requestor;
+    /// mirrored in the registry (`operations.rs`).
+    operations: Vec<operations::Awaited>,
 }
 
 struct LiveSession {
@@ -67,6 +70,7 @@ impl DeviceActor {
         myself: mpsc::Sender<DeviceEvent>,
         record: Option<DeviceRecord>,
         state: DeviceState,
+        operations: Vec<operations::Awaited>,
     ) -> Self {
         Self {
             engine,
@@ -81,7 +85,7 @@ impl DeviceActor {
             upkeep_queued: false,
             upkeep_stale: false,
             next_notify: 0,
-            operations: Vec::new(),
+            operations,
         }
     }
 
@@ -182,6 +186,9 @@ impl DeviceActor {
             // A factory reset cleared the attributes the adapter had set.
             self.state.model.watched.clear();
         }
+        if inform.has_event("1 BOOT") || inform.has_event("0 BOOTSTRAP") {
+            self.state.model.factory_reset_requested = false;
+        }
         self.plan_upkeep();
         self.reach.answered = true;
         self.reach.last_failed = false;
@@ -268,29 +275,14 @@ impl DeviceActor {
         }
     }
 
-    /// A TransferComplete completes the Operate that started it (matched by CommandKey); an
-    /// AutonomousTransferComplete is reported as it is.
-    fn on_transfer_report(&mut self, report: &Body) {
-        match report {
-            Body::TransferComplete(complete) => {
-                let position = self.operations.iter().position(|(op, _)| op.cwmp_command_key == complete.command_key);
-                let Some((operation, requestor)) = position.map(|i| self.operations.swap_remove(i)) else {
-                    return debug!(eid = %self.eid(), key = %complete.command_key, "TransferComplete for no known operation");
-                };
-                self.notify(CpeReport::TransferComplete {
-                    report: complete,
-                    operation: &operation,
-                    requestor: &requestor,
-                });
-            }
-            Body::AutonomousTransferComplete(atc) => self.notify(CpeReport::AutonomousTransferComplete(atc)),
-            _ => {}
-        }
-    }
-
     /// What a CPE's answer teaches about it: types for the model, values for the registry.
     fn learn(&mut self, body: &Body) {
         self.state.model.learn_from(body);
+        if matches!(body, Body::FactoryResetResponse) {
+            // The next boot is ours to explain: Boot! Cause RemoteFactoryReset.
+            self.state.model.factory_reset_requested = true;
+            self.persist_model();
+        }
         if let Body::GetParameterValuesResponse(values) = body {
             let values = values.parameter_list.clone();
             self.persist(|registry, eid, values| registry.record_parameters(eid, &values), values);
@@ -338,20 +330,7 @@ impl DeviceActor {
             if done.send_response || is_error(&done.msg) {
                 self.send(&controller, &done.msg);
             }
-            self.state.model.next_request_instance += done.operations.len() as u32;
-            for operation in done.operations {
-                match operation.immediate_completion() {
-                    Some(complete) => {
-                        let report = CpeReport::TransferComplete {
-                            report: &complete,
-                            operation: &operation,
-                            requestor: &controller,
-                        };
-                        self.notify(report);
-                    }
-                    None => self.operations.push((operation, controller.clone())),
-                }
-            }
+            self.operations_started(done.operations, &controller);
         }
     }
 

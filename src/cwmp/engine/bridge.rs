@@ -31,6 +31,7 @@ impl Translator for TranslateBridge {
         let contents = match report {
             CpeReport::Inform { inform, previous_values } => {
                 let hints = InformHints {
+                    factory_reset_requested: device.model.factory_reset_requested,
                     previous_values: previous_values.clone(),
                     agent_supported_protocol_versions: self.config.agent_supported_protocol_versions.clone(),
                     ..InformHints::default()

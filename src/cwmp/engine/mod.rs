@@ -147,7 +147,8 @@ impl Engine {
             match EndpointId::new(&record.endpoint_id) {
                 Ok(eid) => {
                     let state = engine.stored_state(&eid, &record)?;
-                    engine.spawn(eid, Some(record), state);
+                    let operations = actor::load_operations(&engine.0.registry, eid.as_str())?;
+                    engine.spawn(eid, Some(record), state, operations);
                 }
                 Err(e) => warn!(endpoint_id = %record.endpoint_id, error = %e, "registry entry skipped"),
             }
@@ -188,7 +189,7 @@ impl Engine {
                     model: DeviceModel::new(root),
                     subscriptions: Subscriptions::new(),
                 };
-                self.spawn(eid, None, state)
+                self.spawn(eid, None, state, Vec::new())
             }
         };
         let (answer, reply) = oneshot::channel();
@@ -204,7 +205,13 @@ impl Engine {
         reply.await.ok()
     }
 
-    fn spawn(&self, eid: EndpointId, record: Option<DeviceRecord>, state: DeviceState) -> mpsc::Sender<DeviceEvent> {
+    fn spawn(
+        &self,
+        eid: EndpointId,
+        record: Option<DeviceRecord>,
+        state: DeviceState,
+        operations: Vec<actor::Awaited>,
+    ) -> mpsc::Sender<DeviceEvent> {
         use dashmap::mapref::entry::Entry;
         match self.0.devices.entry(eid.clone()) {
             Entry::Occupied(existing) => existing.get().clone(),
@@ -213,7 +220,7 @@ impl Engine {
                 slot.insert(events.clone());
                 let peer = record.as_ref().and_then(|r| r.connection_request_url.clone()).unwrap_or_default();
                 let usp = self.0.router.attach(eid, crate::usp::Mtp::Cwmp, peer);
-                let actor = actor::DeviceActor::new(self.clone(), usp, inbox, events.clone(), record, state);
+                let actor = actor::DeviceActor::new(self.clone(), usp, inbox, events.clone(), record, state, operations);
                 self.0.tracker.spawn(actor.run());
                 events
             }

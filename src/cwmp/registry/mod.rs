@@ -16,7 +16,10 @@
 //!   it carries;
 //! - `models`: endpoint ID → the engine's `DeviceModel` of the CPE (parameter types, root), as
 //!   JSON written by the engine;
-//! - `subscriptions`: endpoint ID → the translator's subscription table, an opaque blob.
+//! - `subscriptions`: endpoint ID → the translator's subscription table, an opaque blob;
+//! - `operations`: endpoint ID → the engine's Downloads awaiting their TransferComplete (with
+//!   the Controller that asked), an opaque blob, so a restart between Download and
+//!   TransferComplete still completes the operation.
 //!
 //! All calls block on file I/O: async callers run them on the blocking pool.
 
@@ -42,6 +45,7 @@ const ACS_USERS: TableDefinition<&str, &str> = TableDefinition::new("acs_users")
 const PARAMETERS: TableDefinition<(&str, &str), (&str, &str)> = TableDefinition::new("parameters");
 const MODELS: TableDefinition<&str, &[u8]> = TableDefinition::new("models");
 const SUBSCRIPTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("subscriptions");
+const OPERATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("operations");
 
 /// Why the registry could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +105,7 @@ impl Registry {
         tx.open_table(PARAMETERS)?;
         tx.open_table(MODELS)?;
         tx.open_table(SUBSCRIPTIONS)?;
+        tx.open_table(OPERATIONS)?;
         tx.commit()?;
         Ok(Self { db: Arc::new(db) })
     }
@@ -240,6 +245,16 @@ impl Registry {
 
     pub fn set_subscriptions(&self, endpoint_id: &str, blob: &[u8]) -> Result<()> {
         self.set_blob(SUBSCRIPTIONS, endpoint_id, blob, Durability::Immediate)
+    }
+
+    /// The engine's operations awaiting the CPE's TransferComplete, as it last stored them.
+    pub fn operations(&self, endpoint_id: &str) -> Result<Option<Vec<u8>>> {
+        self.blob(OPERATIONS, endpoint_id)
+    }
+
+    /// Forced to disk: a lost entry means a Controller never hears how its Download ended.
+    pub fn set_operations(&self, endpoint_id: &str, blob: &[u8]) -> Result<()> {
+        self.set_blob(OPERATIONS, endpoint_id, blob, Durability::Immediate)
     }
 
     /// The engine's model of a CPE (JSON), as it last stored it.

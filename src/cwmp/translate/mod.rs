@@ -28,6 +28,7 @@
 
 mod add;
 mod attributes;
+mod boot;
 mod delete;
 mod get;
 mod instances;

@@ -4,7 +4,7 @@
 //! | Inform event | Notify |
 //! |---|---|
 //! | `0 BOOTSTRAP` | `on_board_req{oui, product_class, serial_number, versions}` (no subscription) |
-//! | `1 BOOT` | Event `<root>Boot!{CommandKey, Cause, FirmwareUpdated, ParameterMap}` |
+//! | `1 BOOT` | Event `<root>Boot!{CommandKey, Cause, FirmwareUpdated, ParameterMap}` (`boot.rs`) |
 //! | `2 PERIODIC` | Event `Device.LocalAgent.Periodic!` |
 //! | `4 VALUE CHANGE` | one `value_change` per changed parameter in the ParameterList |
 //! | `13 WAKEUP` | Event `Device.LocalAgent.WakeUp!` |
@@ -114,8 +114,6 @@ impl NotifyContent {
 pub struct InformHints {
     /// The adapter sent this CPE a FactoryReset (→ `Boot!` Cause RemoteFactoryReset).
     pub factory_reset_requested: bool,
-    /// `Boot!` ParameterMap: the JSON object of the recipient's BootParameter values.
-    pub parameter_map: String,
     /// Last known values, to tell a changed forced-inform parameter from a repeated one.
     pub previous_values: HashMap<String, String>,
     /// OnBoardRequest `agent_supported_protocol_versions`.
@@ -126,7 +124,6 @@ impl Default for InformHints {
     fn default() -> Self {
         Self {
             factory_reset_requested: false,
-            parameter_map: "{}".into(),
             previous_values: HashMap::new(),
             agent_supported_protocol_versions: TranslateConfig::default()
                 .agent_supported_protocol_versions,
@@ -172,29 +169,7 @@ pub fn notifications_with(
         });
     }
     if inform.has_event("1 BOOT") {
-        let reboot_key = inform
-            .events
-            .iter()
-            .find(|e| e.event_code == "M Reboot")
-            .map(|e| e.command_key.clone());
-        let cause = match (
-            &reboot_key,
-            inform.has_event("0 BOOTSTRAP"),
-            hints.factory_reset_requested,
-        ) {
-            (_, _, true) => "RemoteFactoryReset",
-            (_, true, false) => "LocalFactoryReset",
-            (Some(_), false, false) => "RemoteReboot",
-            (None, false, false) => "LocalReboot",
-        };
-        let firmware_updated = inform.has_event("M Download");
-        let params = HashMap::from([
-            ("CommandKey".to_owned(), reboot_key.unwrap_or_default()),
-            ("Cause".to_owned(), cause.to_owned()),
-            ("FirmwareUpdated".to_owned(), firmware_updated.to_string()),
-            ("ParameterMap".to_owned(), hints.parameter_map.clone()),
-        ]);
-        out.push(event(root, "Boot!", params));
+        out.push(super::boot::boot_event(root, inform, hints));
     }
     if inform.has_event("2 PERIODIC") {
         out.push(event("Device.LocalAgent.", "Periodic!", HashMap::new()));
@@ -225,7 +200,7 @@ pub fn notifications_with(
     out
 }
 
-fn event(obj_path: &str, name: &str, params: HashMap<String, String>) -> NotifyContent {
+pub(super) fn event(obj_path: &str, name: &str, params: HashMap<String, String>) -> NotifyContent {
     NotifyContent {
         notif_type: NotifType::Event,
         reference: format!("{obj_path}{name}"),
