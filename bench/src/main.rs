@@ -12,6 +12,7 @@
 mod chart;
 mod cli;
 mod compare;
+mod cwmp;
 mod forwarder;
 mod outcome;
 mod progress;
