@@ -157,8 +157,12 @@ where
     }
 
     /// Writes what is queued, then closes: see [`close`](Self::close). If the write fails the
-    /// connection is simply dropped.
-    pub async fn flush_and_close(mut self) {
+    /// connection is left to be dropped.
+    ///
+    /// The closing methods borrow rather than consume: a future that owns the connection holds
+    /// a copy of it in its state, once per nested call, and a task is as large as its largest
+    /// state, idle or not.
+    pub async fn flush_and_close(&mut self) {
         if self.flush().await.is_ok() {
             self.close().await;
         }
@@ -167,7 +171,7 @@ where
     /// Writes what is queued, sends FIN, and reads (discarding up to the close drain) until
     /// the peer closes, all for at most a second. Closing a socket with unread input sends a
     /// reset, which can destroy our last frames before the peer reads them.
-    pub async fn close(mut self) {
+    pub async fn close(&mut self) {
         let _ = timeout(CLOSE_WAIT, async {
             if self.flush().await.is_err() || self.stream.shutdown().await.is_err() {
                 return;

@@ -76,7 +76,9 @@ impl Listener {
                 let _permit = permit;
                 let stream = match tls {
                     None => Stream::Plain(tcp),
-                    Some(acceptor) => match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
+                    // Boxed: a TLS handshake's state is large and needed briefly; inline it
+                    // would size this task for the connection's whole life.
+                    Some(acceptor) => match Box::pin(tokio::time::timeout(timeout, acceptor.accept(tcp))).await {
                         Ok(Ok(s)) => Stream::Tls(Box::new(s)),
                         Ok(Err(e)) => {
                             debug!(listener = name, %peer, error = %e, "TLS handshake failed");

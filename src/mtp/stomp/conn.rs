@@ -72,7 +72,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Sends ERROR (`message`, and `receipt-id` if the offending frame asked for a receipt,
     /// STOMP 1.2 §ERROR), then closes.
-    pub async fn fail(self, message: &str, receipt: Option<&str>) {
+    pub async fn fail(&mut self, message: &str, receipt: Option<&str>) {
         let mut frame = Frame::new(Command::Error).with_header("message", message);
         if let Some(id) = receipt {
             frame.headers.push("receipt-id", id);
@@ -81,7 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     /// Sends a prepared ERROR frame, then closes.
-    pub async fn fail_with(mut self, error: Frame) {
+    pub async fn fail_with(&mut self, error: Frame) {
         self.queue(&error);
         self.flush_and_close().await;
     }

@@ -44,7 +44,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     /// Sends an Error TLV (R-UDS.21/23/24) after whatever is queued, then closes.
-    pub async fn fail(mut self, text: &str) {
+    pub async fn fail(&mut self, text: &str) {
         // The text is ours and short; it always fits a frame.
         let _ = self.out().push_encoded(|dst| encode_error(text, dst));
         self.flush_and_close().await;
