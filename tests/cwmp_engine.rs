@@ -7,6 +7,8 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+
+use futures_util::StreamExt;
 use std::time::Duration;
 
 use support::cpe::{Cpe, CpeOptions, ParamTree};
@@ -131,6 +133,7 @@ fn operate(msg_id: &str, command: &str, key: &str) -> Msg {
 struct Setup {
     hub: RunningHub,
     acs: std::net::SocketAddr,
+    engine: usphub::cwmp::engine::Engine,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 }
@@ -152,7 +155,7 @@ impl Setup {
         cr.retry_interval = Duration::from_millis(500);
         tweak(&mut config);
         let (shutdown, tracker) = (CancellationToken::new(), TaskTracker::new());
-        let acs = usphub::cwmp::gateway::start(
+        let gateway = usphub::cwmp::gateway::start(
             "127.0.0.1:0",
             &config,
             hub.router.clone(),
@@ -161,9 +164,8 @@ impl Setup {
             tracker.clone(),
         )
         .await
-        .unwrap()
-        .addr;
-        Self { hub, acs, shutdown, tracker }
+        .unwrap();
+        Self { hub, acs: gateway.addr, engine: gateway.engine, shutdown, tracker }
     }
 
     async fn stop(self) {
@@ -276,5 +278,96 @@ async fn a_cpe_silent_mid_session_loses_it_and_the_task_ends_with_an_error() {
     controller.send(record(CONTROLLER, "os::00D09E-SN-E4", &get("get-t", &["Device.WiFi.SSID.1.SSID"]))).await;
     let (_, m) = msg_of(&controller.recv().await);
     assert!(matches!(body_of(&m), msg::body::MsgBody::Response(_)), "{m:?}");
+    setup.stop().await;
+}
+
+/// `(msg_id, subscription_id, send_resp, is OnBoardRequest)` of a Notify.
+fn notify_of(m: &Msg) -> (String, String, bool, bool) {
+    let msg::body::MsgBody::Request(msg::Request { req_type: Some(msg::request::ReqType::Notify(n)) }) = body_of(m) else {
+        panic!("not a Notify: {m:?}")
+    };
+    let on_board = matches!(n.notification, Some(msg::notify::Notification::OnBoardReq(_)));
+    (m.header.as_ref().unwrap().msg_id.clone(), n.subscription_id.clone(), n.send_resp, on_board)
+}
+
+fn notify_resp(msg_id: &str, subscription_id: &str) -> Msg {
+    Msg {
+        header: Some(msg::Header { msg_id: msg_id.into(), msg_type: msg::header::MsgType::NotifyResp as i32 }),
+        body: Some(msg::Body {
+            msg_body: Some(msg::body::MsgBody::Response(msg::Response {
+                resp_type: Some(msg::response::RespType::NotifyResp(msg::NotifyResp {
+                    subscription_id: subscription_id.into(),
+                })),
+            })),
+        }),
+    }
+}
+
+fn quick_retries(config: &mut CwmpConfig) {
+    config.notify_retry.min_wait = Duration::from_millis(100);
+    config.notify_retry.interval_multiplier = 2000;
+    config.notify_retry.max_attempts = 3;
+}
+
+/// The first-contact notifications of a bootstrapping CPE: the OnBoardRequest's msg_id.
+async fn bootstrap(controller: &mut WsClient, cpe: &Cpe) -> String {
+    cpe.session(&[("0 BOOTSTRAP", ""), ("1 BOOT", "")], &[]).await;
+    let (on_board_id, subscription_id, send_resp, on_board) = notify_of(&msg_of(&controller.recv().await).1);
+    assert!(on_board && send_resp, "R-NOT.6: OnBoardRequest asks for a NotifyResp");
+    assert_eq!(subscription_id, "");
+    let (_, _, send_resp, _) = notify_of(&msg_of(&controller.recv().await).1);
+    assert!(!send_resp, "Boot! to a notify_controllers entry wants no answer");
+    on_board_id
+}
+
+#[tokio::test]
+async fn an_on_board_request_is_repeated_until_its_notify_resp() {
+    let setup = Setup::new("onboard", |c| {
+        quick_retries(c);
+        c.notify_retry.max_attempts = 50; // only the NotifyResp can end them
+    })
+    .await;
+    let mut controller = connect(setup.hub.ws_addr.unwrap(), CONTROLLER).await;
+    let cpe = Cpe::new(CpeOptions::new(setup.acs, "SN-E5"), tree());
+    let first = bootstrap(&mut controller, &cpe).await;
+    let (again, _, _, on_board) = notify_of(&msg_of(&controller.recv().await).1);
+    assert!(on_board);
+    assert_eq!(again, first, "the same message again");
+    // An answer to some other message changes nothing; the right one ends the retries.
+    controller.send(record(CONTROLLER, "os::00D09E-SN-E5", &notify_resp("other", ""))).await;
+    let (third, ..) = notify_of(&msg_of(&controller.recv().await).1);
+    assert_eq!(third, first);
+    controller.send(record(CONTROLLER, "os::00D09E-SN-E5", &notify_resp(&first, ""))).await;
+    // A retry may have crossed the answer; after that, nothing.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(50), controller.ws.next()).await {}
+    controller.expect_silence().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    controller.expect_silence().await;
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn on_board_retries_are_bounded_and_end_with_the_device() {
+    let setup = Setup::new("onboard-bounds", quick_retries).await;
+    let mut controller = connect(setup.hub.ws_addr.unwrap(), CONTROLLER).await;
+    let cpe = Cpe::new(CpeOptions::new(setup.acs, "SN-E6"), tree());
+    let first = bootstrap(&mut controller, &cpe).await;
+    // max_attempts = 3: two more sends (after 100 ms, then 200 ms), then nothing.
+    for _ in 0..2 {
+        assert_eq!(notify_of(&msg_of(&controller.recv().await).1).0, first);
+    }
+    controller.expect_silence().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    controller.expect_silence().await;
+
+    let other = Cpe::new(CpeOptions::new(setup.acs, "SN-E7"), tree());
+    let first = bootstrap(&mut controller, &other).await;
+    assert_eq!(notify_of(&msg_of(&controller.recv().await).1).0, first, "retrying");
+    let eid = EndpointId::new("os::00D09E-SN-E7").unwrap();
+    assert!(setup.engine.forget(&eid).await.unwrap());
+    controller.expect_silence().await;
+    assert!(setup.engine.registry().device(eid.as_str()).unwrap().is_none());
+    assert!(!setup.engine.forget(&eid).await.unwrap(), "already deleted");
     setup.stop().await;
 }

@@ -41,6 +41,9 @@ pub struct CwmpConfig {
     /// subscribed through `Device.LocalAgent.Subscription.`.
     pub notify_controllers: Vec<String>,
     pub connection_request: ConnectionRequestConfig,
+    /// Notify messages sent with `send_resp` (OnBoardRequest, NotifRetry subscriptions) are
+    /// sent again until their NotifyResp arrives (`[cwmp.notify_retry]`).
+    pub notify_retry: NotifyRetryConfig,
     /// How USP requests become CWMP RPCs (`[cwmp.translate]`).
     pub translate: crate::cwmp::translate::TranslateConfig,
     pub tls: Option<TlsConfig>,
@@ -84,6 +87,27 @@ pub struct ConnectionRequestConfig {
     pub retry_interval: Duration,
 }
 
+/// `[cwmp.notify_retry]`: TR-369's Notify retry (R-NOT.6, TR-181
+/// `LocalAgent.Controller.{i}.USPNotifRetryMinimumWaitInterval` / `…IntervalMultiplier`), bounded
+/// so that a Controller that never answers costs a fixed number of messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyRetryConfig {
+    /// Wait before the first retry.
+    #[serde(with = "humantime_serde")]
+    pub min_wait: Duration,
+    /// Each wait is the previous one times this, in thousandths (2000: doubled), as in TR-181.
+    pub interval_multiplier: u32,
+    /// Sends in all, the first included; then the Notify is given up.
+    pub max_attempts: u32,
+}
+
+impl Default for NotifyRetryConfig {
+    fn default() -> Self {
+        Self { min_wait: Duration::from_secs(5), interval_multiplier: 2000, max_attempts: 10 }
+    }
+}
+
 impl Default for CwmpConfig {
     fn default() -> Self {
         Self {
@@ -101,6 +125,7 @@ impl Default for CwmpConfig {
             endpoint_scheme: EndpointScheme::Os,
             notify_controllers: Vec::new(),
             connection_request: ConnectionRequestConfig::default(),
+            notify_retry: NotifyRetryConfig::default(),
             translate: Default::default(),
             tls: None,
         }
@@ -149,6 +174,10 @@ impl CwmpConfig {
         }
         if cr.timeout.is_zero() || cr.rate_per_second == 0 {
             return bad("connection_request.timeout and rate_per_second must be positive");
+        }
+        let retry = &self.notify_retry;
+        if retry.min_wait.is_zero() || retry.interval_multiplier < 1000 || retry.max_attempts == 0 {
+            return bad("notify_retry: min_wait and max_attempts must be positive, interval_multiplier at least 1000");
         }
         if self.translate.gpv_batch_size == 0 {
             return bad("translate.gpv_batch_size must be positive");

@@ -12,7 +12,7 @@ use crate::config::CwmpConfig;
 use crate::cwmp::acs::AcsListener;
 use crate::cwmp::connreq::ConnectionRequester;
 use crate::cwmp::engine::translator::Translator;
-use crate::cwmp::engine::{Engine, EngineSettings};
+use crate::cwmp::engine::{Engine, EngineSettings, NotifyRetry};
 use crate::cwmp::registry::{Credentials, Registry};
 use crate::router::Router;
 use crate::usp::EndpointId;
@@ -58,6 +58,11 @@ pub async fn start(
             .clone()
             .zip(cr.password.clone())
             .map(|(u, p)| Credentials::new(u, p)),
+        notify_retry: NotifyRetry {
+            min_wait: config.notify_retry.min_wait,
+            multiplier: f64::from(config.notify_retry.interval_multiplier) / 1000.0,
+            max_attempts: config.notify_retry.max_attempts,
+        },
     };
     let requester = ConnectionRequester::new(cr.rate_per_second, cr.timeout);
     let engine = Engine::start(router, registry, translator, requester, settings, shutdown.clone(), tracker.clone())

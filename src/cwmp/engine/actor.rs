@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 mod operations;
+mod outbox;
 mod reach;
 mod upkeep;
 
@@ -51,6 +52,8 @@ pub(super) struct DeviceActor {
     /// The subscriptions changed since that task was planned: plan again when it ends.
     upkeep_stale: bool,
     next_notify: u64,
+    /// Notify messages awaiting their NotifyResp (`outbox.rs`).
+    outbox: Vec<outbox::Unanswered>,
     /// Downloads started by Operate, awaiting their TransferComplete, with the requestor;
     /// mirrored in the registry (`operations.rs`).
     operations: Vec<operations::Awaited>,
@@ -85,6 +88,7 @@ impl DeviceActor {
             upkeep_queued: false,
             upkeep_stale: false,
             next_notify: 0,
+            outbox: Vec::new(),
             operations,
         }
     }
@@ -92,6 +96,7 @@ impl DeviceActor {
     pub async fn run(mut self) {
         let shutdown = self.engine.0.shutdown.clone();
         let replaced = self.usp.replaced();
+        let mut forgotten = None;
         loop {
             let wake = self.next_wake();
             tokio::select! {
@@ -101,7 +106,13 @@ impl DeviceActor {
                     Some(delivery) => self.on_usp(delivery),
                     None => break,
                 },
-                Some(event) = self.events.recv() => self.on_event(event).await,
+                Some(event) = self.events.recv() => {
+                    if let DeviceEvent::Forget { stopped } = event {
+                        forgotten = Some(stopped);
+                        break;
+                    }
+                    self.on_event(event).await
+                }
                 _ = sleep_until(wake) => {}
             }
             self.on_time(Instant::now());
@@ -110,7 +121,12 @@ impl DeviceActor {
         let mut finished = Vec::new();
         self.queue.abort_all(AbortReason::SessionEnded, &mut finished);
         self.deliver(finished);
-        self.engine.0.devices.remove(&self.state.endpoint_id);
+        // Only this actor's entry: a new Inform may already have started a successor.
+        self.engine.0.devices.remove_if(&self.state.endpoint_id, |_, events| events.same_channel(&self.myself));
+        if let Some(stopped) = forgotten {
+            info!(eid = %self.eid(), "device deleted");
+            let _ = stopped.send(());
+        }
     }
 
     fn eid(&self) -> &EndpointId {
@@ -124,7 +140,7 @@ impl DeviceActor {
         };
         match usp::classify(&msg) {
             usp::Inbound::Request => {}
-            usp::Inbound::NotifyResp => return debug!(eid = %self.eid(), from = %delivery.from, "NotifyResp consumed"),
+            usp::Inbound::NotifyResp => return self.notify_answered(&delivery.from, &msg),
             usp::Inbound::Other => return debug!(eid = %self.eid(), from = %delivery.from, "non-request ignored"),
         }
         let before = self.state.subscriptions.clone();
@@ -162,6 +178,7 @@ impl DeviceActor {
                 let _ = answer.send(reply);
             }
             DeviceEvent::ConnectionRequestDone(result) => self.connection_request_done(result),
+            DeviceEvent::Forget { .. } => unreachable!("handled by the loop"),
         }
     }
 
@@ -232,7 +249,7 @@ impl DeviceActor {
             }));
         }
         for (controller, msg) in out {
-            self.send(&controller, &msg);
+            self.send_notify(controller, msg);
         }
     }
 
@@ -302,6 +319,7 @@ impl DeviceActor {
         let mut finished = Vec::new();
         self.queue.expire(now, reason, &mut finished);
         self.deliver(finished);
+        self.retry_notifies(now);
         if self.connection_request_due(now).is_some_and(|due| due <= now) {
             self.send_connection_request(now);
         }
@@ -310,7 +328,7 @@ impl DeviceActor {
     fn next_wake(&self) -> Option<Instant> {
         let session_end = self.session.as_ref().map(|s| s.last_heard + self.engine.0.settings.session_timeout);
         let request_due = self.connection_request_due(Instant::now());
-        [session_end, self.queue.next_deadline(), request_due].into_iter().flatten().min()
+        [session_end, self.queue.next_deadline(), request_due, self.next_retry()].into_iter().flatten().min()
     }
 
     fn abort_running(&mut self, reason: AbortReason) {

@@ -56,6 +56,18 @@ pub struct EngineSettings {
     pub connection_request_retry: Duration,
     /// Connection request credentials for CPE with none of their own.
     pub connection_request_credentials: Option<Credentials>,
+    /// Retries of Notify messages sent with `send_resp`.
+    pub notify_retry: NotifyRetry,
+}
+
+/// `[cwmp.notify_retry]` as the engine uses it.
+#[derive(Debug, Clone)]
+pub struct NotifyRetry {
+    pub min_wait: Duration,
+    /// Each wait is the previous one times this.
+    pub multiplier: f64,
+    /// Sends in all, the first included.
+    pub max_attempts: u32,
 }
 
 /// The identifier of one CWMP session, handed to the CPE as its cookie: 128 random bits, so
@@ -103,6 +115,8 @@ enum DeviceEvent {
     Post { session: SessionId, post: CpePost, answer: oneshot::Sender<AcsAnswer> },
     /// A connection request the actor started has finished.
     ConnectionRequestDone(Result<(), ConnectionRequestError>),
+    /// The device is being deleted: stop (waiting tasks get their USP Error), then say so.
+    Forget { stopped: oneshot::Sender<()> },
 }
 
 /// The engine; cheap to clone.
@@ -195,6 +209,23 @@ impl Engine {
         let (answer, reply) = oneshot::channel();
         events.send(DeviceEvent::Inform { envelope, peer, session, answer }).await.ok()?;
         reply.await.ok()
+    }
+
+    /// Deletes a CPE: stops its virtual agent (its waiting USP requests are answered with an
+    /// Error, its Notify retries end) and removes it from the registry. `false` if unknown.
+    /// A CPE that informs again afterwards is registered anew.
+    pub async fn forget(&self, eid: &EndpointId) -> Result<bool, RegistryError> {
+        let events = self.0.devices.get(eid).map(|e| e.clone());
+        if let Some(events) = events {
+            let (stopped, done) = oneshot::channel();
+            if events.send(DeviceEvent::Forget { stopped }).await.is_ok() {
+                let _ = done.await;
+            }
+        }
+        let (registry, key) = (self.0.registry.clone(), eid.to_string());
+        tokio::task::spawn_blocking(move || registry.delete_device(&key))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
     /// Hands a later POST of `session` to the CPE `eid`.

@@ -247,6 +247,37 @@ impl Registry {
         self.set_blob(SUBSCRIPTIONS, endpoint_id, blob, Durability::Immediate)
     }
 
+    /// Removes a CPE and everything kept about it; `false` if it was not registered.
+    pub fn delete_device(&self, endpoint_id: &str) -> Result<bool> {
+        let tx = self.db.begin_write()?;
+        let existed = {
+            let mut devices = tx.open_table(DEVICES)?;
+            let record = devices.remove(endpoint_id)?.map(|v| decode(endpoint_id, v.value())).transpose()?;
+            if let Some(login) = record.as_ref().and_then(|r| r.acs_credentials.as_ref()) {
+                tx.open_table(ACS_USERS)?.remove(login.username.as_str())?;
+            }
+            let mut parameters = tx.open_table(PARAMETERS)?;
+            let mut names = Vec::new();
+            for row in parameters.range((endpoint_id, "")..)? {
+                let (key, _) = row?;
+                let (owner, name) = key.value();
+                if owner != endpoint_id {
+                    break;
+                }
+                names.push(name.to_owned());
+            }
+            for name in names {
+                parameters.remove((endpoint_id, name.as_str()))?;
+            }
+            for table in [MODELS, SUBSCRIPTIONS, OPERATIONS] {
+                tx.open_table(table)?.remove(endpoint_id)?;
+            }
+            record.is_some()
+        };
+        tx.commit()?;
+        Ok(existed)
+    }
+
     /// The engine's operations awaiting the CPE's TransferComplete, as it last stored them.
     pub fn operations(&self, endpoint_id: &str) -> Result<Option<Vec<u8>>> {
         self.blob(OPERATIONS, endpoint_id)

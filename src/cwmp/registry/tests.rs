@@ -103,6 +103,27 @@ fn per_device_acs_logins_are_unique_and_replaceable() {
 }
 
 #[test]
+fn deleting_a_device_removes_everything_kept_about_it() {
+    let (_dir, registry) = temp_db();
+    let params = [("Device.WiFi.SSID.1.SSID", "home", XsdType::String)];
+    registry.record_inform("os::00D09E-A", &inform("A", &["1 BOOT"], &params), SystemTime::now()).unwrap();
+    registry.record_inform("os::00D09E-B", &inform("B", &["1 BOOT"], &params), SystemTime::now()).unwrap();
+    registry.set_acs_credentials("os::00D09E-A", Some(Credentials::new("cpe-a", "pw"))).unwrap();
+    registry.set_subscriptions("os::00D09E-A", b"[]").unwrap();
+    registry.set_operations("os::00D09E-A", b"[]").unwrap();
+    registry.set_model("os::00D09E-A", b"{}").unwrap();
+    assert!(registry.delete_device("os::00D09E-A").unwrap());
+    assert!(!registry.delete_device("os::00D09E-A").unwrap(), "already gone");
+    assert!(registry.device("os::00D09E-A").unwrap().is_none());
+    assert!(registry.parameters("os::00D09E-A").unwrap().is_empty());
+    assert!(registry.acs_login("cpe-a").unwrap().is_none());
+    assert!(registry.subscriptions("os::00D09E-A").unwrap().is_none());
+    assert!(registry.operations("os::00D09E-A").unwrap().is_none());
+    assert!(registry.model("os::00D09E-A").unwrap().is_none());
+    assert_eq!(registry.parameters("os::00D09E-B").unwrap().len(), 1, "the other device is untouched");
+}
+
+#[test]
 fn database_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempdir::Dir::new();
