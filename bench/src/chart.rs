@@ -23,7 +23,9 @@ const COLOURS: [&str; 4] = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1"];
 
 /// The SVG document: `title` above, the panels side by side.
 pub fn svg(title: &str, subtitle: &str, panels: &[Panel]) -> String {
-    let width = PANEL_W * panels.len().max(1) as f64;
+    // Wide enough for the subtitle too (about 6 px per character at 11 px).
+    let width = (PANEL_W * panels.len().max(1) as f64).max(subtitle.chars().count() as f64 * 6.2 + 40.0);
+    let panel_w = width / panels.len().max(1) as f64;
     let height = TOP + PANEL_H + BOTTOM;
     let mut out = String::new();
     let _ = writeln!(
@@ -44,21 +46,22 @@ pub fn svg(title: &str, subtitle: &str, panels: &[Panel]) -> String {
         escape(subtitle)
     );
     for (i, panel) in panels.iter().enumerate() {
-        draw_panel(&mut out, PANEL_W * i as f64, panel);
+        draw_panel(&mut out, panel_w * i as f64, panel_w, panel);
     }
     out.push_str("</svg>\n");
     out
 }
 
-fn draw_panel(out: &mut String, x0: f64, panel: &Panel) {
-    let (plot_top, plot_bottom) = (TOP + 24.0, TOP + PANEL_H - 10.0);
+fn draw_panel(out: &mut String, x0: f64, panel_w: f64, panel: &Panel) {
+    // Room above the tallest bar for its value label, under the panel title.
+    let (plot_top, plot_bottom) = (TOP + 36.0, TOP + PANEL_H - 10.0);
     let plot_h = plot_bottom - plot_top;
     let max = panel.bars.iter().map(|&(_, v)| v).filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
     let scale = if max > 0.0 { plot_h / max } else { 0.0 };
     let _ = writeln!(
         out,
         r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">{}</text>"#,
-        x0 + PANEL_W / 2.0,
+        x0 + panel_w / 2.0,
         TOP + 8.0,
         escape(&panel.title)
     );
@@ -66,10 +69,10 @@ fn draw_panel(out: &mut String, x0: f64, panel: &Panel) {
         out,
         r##"<line x1="{:.1}" y1="{plot_bottom:.1}" x2="{:.1}" y2="{plot_bottom:.1}" stroke="#888"/>"##,
         x0 + 20.0,
-        x0 + PANEL_W - 20.0
+        x0 + panel_w - 20.0
     );
     let n = panel.bars.len().max(1) as f64;
-    let slot = (PANEL_W - 40.0) / n;
+    let slot = (panel_w - 40.0) / n;
     let bar_w = (slot * 0.6).min(90.0);
     for (j, (name, value)) in panel.bars.iter().enumerate() {
         let cx = x0 + 20.0 + slot * (j as f64 + 0.5);
@@ -132,7 +135,7 @@ mod tests {
         let doc = svg("mqtt-p2p & friends", "3 runs", &[panel(&[200.0, 100.0])]);
         assert!(doc.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(doc.trim_end().ends_with("</svg>"));
-        let plot_h = PANEL_H - 10.0 - 24.0;
+        let plot_h = PANEL_H - 10.0 - 36.0;
         assert!(doc.contains(&format!(r#"height="{plot_h:.1}""#)), "the largest bar fills the plot");
         assert!(doc.contains(&format!(r#"height="{:.1}""#, plot_h / 2.0)), "half the value, half the height");
         assert!(doc.contains("mqtt-p2p &amp; friends") && doc.contains("sys&lt;1&gt;"), "text is escaped");

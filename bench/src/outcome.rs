@@ -51,7 +51,8 @@ impl Outcome {
             Self::Idle(r) => {
                 let s = r.sut.as_ref();
                 vec![
-                    figure("RSS B/conn", s.map_or(f64::NAN, |s| s.bytes_per_connection), 0),
+                    figure("RSS B/conn", s.map_or(f64::NAN, |s| s.headline_bytes_per_connection()), 0),
+                    figure("avg B/conn", s.map_or(f64::NAN, |s| s.bytes_per_connection), 0),
                     figure("connected", r.connected as f64, 0),
                     figure("failed", r.failed.total as f64, 0),
                     figure("conn/s", r.connects_per_s, 0),

@@ -31,6 +31,11 @@ pub struct ScaleArgs {
     /// idle-connections: connections to open; reconnect-storm: agents.
     #[arg(long, default_value_t = 1000)]
     pub connections: usize,
+    /// idle-connections: sample memory at these counts while connecting (comma-separated,
+    /// ascending, e.g. 1000,5000,10000,19000; the last one replaces --connections) and report
+    /// the slope of RSS over connections.
+    #[arg(long, value_delimiter = ',')]
+    pub steps: Vec<usize>,
     /// idle-connections, reconnect-storm: the MTP everyone connects over.
     #[arg(long, value_enum, default_value = "mqtt")]
     pub mtp: Mtp,
@@ -78,7 +83,10 @@ impl ConnectArgs {
 
 impl ScaleArgs {
     pub fn to_spec(&self) -> anyhow::Result<ScaleSpec> {
-        ensure!(self.connections >= 1, "--connections must be at least 1");
+        ensure!(self.steps.windows(2).all(|w| w[0] < w[1]), "--steps must be ascending");
+        ensure!(self.steps.first() != Some(&0), "--steps must be positive");
+        let connections = self.steps.last().copied().unwrap_or(self.connections);
+        ensure!(connections >= 1, "--connections must be at least 1");
         ensure!(self.mtp != Mtp::Cwmp, "--mtp must be ws, mqtt or stomp");
         ensure!(self.fraction > 0.0 && self.fraction <= 1.0, "--fraction must be more than 0 and at most 1");
         ensure!(self.rounds >= 1, "--rounds must be at least 1");
@@ -87,7 +95,8 @@ impl ScaleArgs {
             "--reconnect-rate must be 0 or positive"
         );
         Ok(ScaleSpec {
-            connections: self.connections,
+            connections,
+            steps: self.steps.clone(),
             hold: self.hold,
             settle: self.settle,
             fraction: self.fraction,

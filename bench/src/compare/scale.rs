@@ -35,7 +35,8 @@ fn rule(scenario: Scenario) -> RatioRule {
         _ => RatioRule {
             figure: "RSS B/conn",
             definition: "ratio = usphub RSS per idle connection ÷ baseline RSS per idle connection (median of runs; \
-                         lower is better for usphub, 0.50 = half the memory)",
+                         the slope over --steps when given, else (RSS after − RSS before) ÷ connections; lower is \
+                         better for usphub, 0.50 = half the memory)",
             second: ("conn p99 µs", "connect p99 µs (lower is better)"),
             first_title: "RSS bytes per idle connection (lower is better)",
         },
@@ -138,12 +139,18 @@ fn header(scenario: Scenario, spec: &LoadSpec, runs: usize) -> String {
         Scenario::ReconnectStorm => format!(
             "{} agents over {:?}, {:.0} % dropped per storm, {} storm(s) per run, reconnecting {}",
             s.connections,
-            spec.mtp.mtp,
+            format!("{:?}", spec.mtp.mtp).to_lowercase(),
             100.0 * s.fraction,
             s.rounds,
             s.reconnect_rate.map_or("all at once".to_owned(), |r| format!("{r}/s"))
         ),
-        _ => format!("{} connections over {:?}, held {:?} after {:?}", s.connections, spec.mtp.mtp, s.hold, s.settle),
+        _ => format!(
+            "{} connections over {:?}, held {:?} after {:?}",
+            s.connections,
+            format!("{:?}", spec.mtp.mtp).to_lowercase(),
+            s.hold,
+            s.settle
+        ),
     };
     format!("{}: {shape}, connect ramp {ramp}, {runs} run(s) each, median shown", scenario.name())
 }

@@ -13,9 +13,10 @@
 use std::{
     fmt,
     sync::{Arc, atomic::Ordering::Relaxed},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
+use anyhow::Context;
 use serde::Serialize;
 use tokio::{task::JoinSet, time::sleep};
 use tokio_util::sync::CancellationToken;
@@ -26,7 +27,7 @@ use super::{
 };
 use crate::progress::Progress;
 use crate::report::{Latency, mib};
-use crate::stats::{ErrorKind, Live};
+use crate::stats::{ErrorKind, Live, new_histogram};
 use crate::sut::SutProbe;
 use crate::sys::{self, Memory};
 use crate::transport::{Connector, Endpoint, RecordLink};
@@ -56,7 +57,14 @@ pub struct IdleReport {
 }
 
 /// The system under test's memory around the connections.
+/// The system's memory with this many connections open.
 #[derive(Debug, Clone, Copy, Serialize)]
+pub struct Step {
+    pub connections: usize,
+    pub rss_kib: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct IdleSut {
     pub pid: u32,
     pub rss_before_kib: u64,
@@ -67,6 +75,11 @@ pub struct IdleSut {
     pub peak_rss_kib: u64,
     /// (RSS at the end of the hold − RSS before) ÷ connected, bytes.
     pub bytes_per_connection: f64,
+    /// With `--steps`: RSS after each step (connections held so far, settled).
+    pub steps: Vec<Step>,
+    /// With two steps or more: the least-squares slope of RSS over connections, bytes per
+    /// connection: the cost of one more connection, without the fixed costs of the first.
+    pub slope_bytes_per_connection: Option<f64>,
     /// Its CPU over the hold, in % of one core: what keeping idle connections costs.
     pub hold_core_pct: f64,
 }
@@ -85,24 +98,39 @@ pub async fn run<C: Connector>(connector: C, spec: &LoadSpec, sut: Option<&SutPr
     let before = sut.map(SutProbe::memory).transpose()?;
     let generator_before = own_memory()?;
     eprintln!("idle-connections: opening {n} connections to {target}");
-    let progress = Progress::connections("idle-connections ramp", live.clone(), n);
-    let connected = connect_each(&connector, (0..n).map(Endpoint::agent), &live, spec.ramp).await;
-    progress.finish().await;
-    let count = connected.links.len();
-    eprintln!(
-        "idle-connections: {count} connected in {:.1} s, {} failed ({}); settling {:?}, holding {:?}",
-        connected.elapsed.as_secs_f64(),
-        connected.failed.total,
-        connected.failed.breakdown(),
-        spec.scale.settle,
-        spec.scale.hold
-    );
-
+    let steps = if spec.scale.steps.is_empty() { vec![n] } else { spec.scale.steps.clone() };
     let done = CancellationToken::new();
     let mut holders = JoinSet::new();
-    for (_, link) in connected.links {
-        holders.spawn(hold(link, done.clone(), live.clone()));
+    let (mut latency, mut failed, mut ramp_time, mut count) = (new_histogram(), Failures::default(), Duration::ZERO, 0);
+    let mut ladder = Vec::new();
+    let mut from = 0;
+    for &to in &steps {
+        let progress = Progress::connections(format!("idle-connections ramp to {to}"), live.clone(), n);
+        let connected = connect_each(&connector, (from..to).map(Endpoint::agent), &live, spec.ramp).await;
+        progress.finish().await;
+        ramp_time += connected.elapsed;
+        latency.add(&connected.latency).context("merging histograms")?;
+        failed.merge(&connected.failed);
+        count += connected.links.len();
+        for (_, link) in connected.links {
+            holders.spawn(hold(link, done.clone(), live.clone()));
+        }
+        if steps.len() > 1 {
+            sleep(spec.scale.settle).await;
+            if let Some(memory) = sut.map(SutProbe::memory).transpose()? {
+                ladder.push(Step { connections: count, rss_kib: memory.rss_kib });
+            }
+        }
+        eprintln!(
+            "idle-connections: {count} connected ({:.1} s ramping so far), {} failed ({}){}",
+            ramp_time.as_secs_f64(),
+            failed.total,
+            failed.breakdown(),
+            ladder.last().map_or(String::new(), |s| format!("; RSS {:.1} MiB", mib(s.rss_kib)))
+        );
+        from = to;
     }
+    eprintln!("idle-connections: settling {:?}, holding {:?}", spec.scale.settle, spec.scale.hold);
     sleep(spec.scale.settle).await;
     let settled = sut.map(SutProbe::memory).transpose()?;
     let hold_start = Instant::now();
@@ -132,6 +160,8 @@ pub async fn run<C: Connector>(connector: C, spec: &LoadSpec, sut: Option<&SutPr
             rss_held_kib: held.rss_kib,
             peak_rss_kib: held.peak_rss_kib,
             bytes_per_connection: per_connection(held.rss_kib, before.rss_kib),
+            slope_bytes_per_connection: slope(&ladder),
+            steps: ladder,
             hold_core_pct: cpu.map_or(0.0, |c| 100.0 * c.as_secs_f64() / hold_wall.as_secs_f64().max(1e-9)),
         }),
         _ => None,
@@ -141,10 +171,10 @@ pub async fn run<C: Connector>(connector: C, spec: &LoadSpec, sut: Option<&SutPr
         target,
         connections: n,
         connected: count,
-        ramp_s: connected.elapsed.as_secs_f64(),
-        connects_per_s: count as f64 / connected.elapsed.as_secs_f64().max(1e-9),
-        connect_latency_us: Latency::from_histogram_ns(&connected.latency),
-        failed: connected.failed,
+        ramp_s: ramp_time.as_secs_f64(),
+        connects_per_s: count as f64 / ramp_time.as_secs_f64().max(1e-9),
+        connect_latency_us: Latency::from_histogram_ns(&latency),
+        failed,
         settle_s: spec.scale.settle.as_secs_f64(),
         hold_s: spec.scale.hold.as_secs_f64(),
         lost_during_hold: count.saturating_sub(still_open) as u64,
@@ -152,6 +182,23 @@ pub async fn run<C: Connector>(connector: C, spec: &LoadSpec, sut: Option<&SutPr
         sut,
         generator_bytes_per_connection: per_connection(generator_held.rss_kib, generator_before.rss_kib),
     })
+}
+
+impl IdleSut {
+    /// The figure to compare: the slope when there is one, else the average.
+    pub fn headline_bytes_per_connection(&self) -> f64 {
+        self.slope_bytes_per_connection.unwrap_or(self.bytes_per_connection)
+    }
+}
+
+/// Least-squares slope of RSS (bytes) over connections; `None` below two distinct points.
+pub fn slope(steps: &[Step]) -> Option<f64> {
+    let n = steps.len() as f64;
+    let (xs, ys) = (steps.iter().map(|s| s.connections as f64), steps.iter().map(|s| s.rss_kib as f64 * 1024.0));
+    let (mx, my) = (xs.clone().sum::<f64>() / n, ys.clone().sum::<f64>() / n);
+    let sxx: f64 = xs.clone().map(|x| (x - mx).powi(2)).sum();
+    let sxy: f64 = xs.zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    (steps.len() >= 2 && sxx > 0.0).then(|| sxy / sxx)
 }
 
 fn own_memory() -> anyhow::Result<Memory> {
@@ -216,15 +263,40 @@ impl fmt::Display for IdleReport {
                 mib(s.peak_rss_kib),
                 s.hold_core_pct
             )?;
+            for step in &s.steps {
+                writeln!(f, "step         {:>6} connections: RSS {:.1} MiB", step.connections, mib(step.rss_kib))?;
+            }
             writeln!(
                 f,
-                "RSS/conn     {:.0} bytes ({:.2} KiB) per idle connection",
+                "RSS/conn     {:.0} bytes ({:.2} KiB) per idle connection on average (RSS after − before, ÷ connections)",
                 s.bytes_per_connection,
                 s.bytes_per_connection / 1024.0
             )?;
+            if let Some(slope) = s.slope_bytes_per_connection {
+                writeln!(
+                    f,
+                    "slope        {slope:.0} bytes ({:.2} KiB) per additional connection (least squares over the steps)",
+                    slope / 1024.0
+                )?;
+            }
         } else {
             writeln!(f, "RSS/conn     unknown: pass --sut-pid PID to sample the system's memory")?;
         }
         writeln!(f, "generator    {:.0} bytes RSS per connection", self.generator_bytes_per_connection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slope_removes_the_fixed_cost() {
+        let step = |connections, mib: u64| Step { connections, rss_kib: mib * 1024 };
+        // 10 MiB fixed, 2 KiB per connection.
+        let steps = [step(1024, 12), step(5120, 20), step(10240, 30)];
+        assert!((slope(&steps).unwrap() - 2048.0).abs() < 1e-6);
+        assert_eq!(slope(&steps[..1]), None);
+        assert_eq!(slope(&[step(5, 1), step(5, 2)]), None);
     }
 }

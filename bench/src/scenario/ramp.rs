@@ -125,6 +125,17 @@ impl Failures {
         }
     }
 
+    /// Adds `other`'s counts to these.
+    pub fn merge(&mut self, other: &Failures) {
+        self.total += other.total;
+        for (kind, n) in &other.by_kind {
+            *self.by_kind.entry(kind).or_default() += n;
+        }
+        if self.first.is_none() {
+            self.first.clone_from(&other.first);
+        }
+    }
+
     /// `refused (TCP) 3, rate limited 10`, or `none`.
     pub fn breakdown(&self) -> String {
         if self.by_kind.is_empty() {

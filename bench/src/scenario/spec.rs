@@ -117,6 +117,9 @@ pub struct Target {
 pub struct ScaleSpec {
     /// Connections (idle-connections) or agents (reconnect-storm).
     pub connections: usize,
+    /// idle-connections: connection counts (ascending, the last = `connections`) at which
+    /// memory is sampled while connections accumulate; empty: only before and after.
+    pub steps: Vec<usize>,
     /// idle-connections: how long every connection stays open and idle once all are up.
     pub hold: Duration,
     /// Time after the last connect (and after each storm) before memory is sampled or

@@ -178,7 +178,7 @@ pub async fn run<A: Connector, C: Connector>(
             let Ok(Some(b)) = timeout_at(wait_until.into(), back_rx.recv()).await else {
                 break;
             };
-            merge(&mut failures, &b.failures);
+            failures.merge(&b.failures);
             if b.ok {
                 back += 1;
                 latency.saturating_record(b.latency.as_nanos().max(1) as u64);
@@ -194,7 +194,7 @@ pub async fn run<A: Connector, C: Connector>(
         let (d, l) = verify(&mut controller, &mut requests, round as u64, spec.timeout, &live).await?;
         (delivered, lost) = (delivered + d, lost + l);
         all_latency.add(&latency).context("merging histograms")?;
-        merge(&mut all_failed, &failures);
+        all_failed.merge(&failures);
         gave_up += missing as u64;
         let row = StormRound {
             round,
@@ -241,16 +241,6 @@ pub async fn run<A: Connector, C: Connector>(
             _ => None,
         },
     })
-}
-
-fn merge(into: &mut Failures, from: &Failures) {
-    into.total += from.total;
-    for (k, n) in &from.by_kind {
-        *into.by_kind.entry(k).or_default() += n;
-    }
-    if into.first.is_none() {
-        into.first.clone_from(&from.first);
-    }
 }
 
 /// One simulated agent: answers Gets, drops and reconnects when ordered to.
