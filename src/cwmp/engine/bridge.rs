@@ -34,7 +34,6 @@ impl Translator for TranslateBridge {
                     factory_reset_requested: device.model.factory_reset_requested,
                     previous_values: previous_values.clone(),
                     agent_supported_protocol_versions: self.config.agent_supported_protocol_versions.clone(),
-                    ..InformHints::default()
                 };
                 notifications_with(inform, device.endpoint_id.as_str(), &hints)
             }

@@ -29,14 +29,13 @@ fn boot(events: &[(&str, &str)], version: &str, before: Option<&str>, factory_re
         ..Default::default()
     };
     let notes = notifications_with(&inform, "os::00D09E-SN1", &hints);
-    let boot = notes
+    notes
         .iter()
         .find_map(|n| match &n.notification {
             Notification::Event(e) if e.event_name == "Boot!" => Some(e.params.clone()),
             _ => None,
         })
-        .expect("a Boot! event");
-    boot
+        .expect("a Boot! event")
 }
 
 fn summary(params: &HashMap<String, String>) -> (&str, &str, &str) {
