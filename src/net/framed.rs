@@ -239,11 +239,12 @@ mod tests {
         let (ours, mut theirs) = tokio::io::duplex(1 << 16);
         let mut conn = FramedConn::new(ours, Lines, Duration::from_secs(1));
         for _ in 0..100 {
-            conn.out().push_encoded(|dst| {
-                dst.extend_from_slice(b"line\n");
-                Ok::<_, ()>(())
-            })
-            .unwrap();
+            conn.out()
+                .push_encoded(|dst| {
+                    dst.extend_from_slice(b"line\n");
+                    Ok::<_, ()>(())
+                })
+                .unwrap();
         }
         conn.flush().await.unwrap();
         assert!(!conn.has_output());

@@ -108,16 +108,20 @@ pub fn encode_heartbeat(dst: &mut BytesMut) {
 mod tests {
     use super::*;
 
+    fn wire(frame: Frame) -> BytesMut {
+        let mut buf = BytesMut::new();
+        frame.encode(&mut buf);
+        buf
+    }
+
     #[test]
     fn send_gets_content_length_and_nul() {
         let frame = Frame::new(Command::Send)
             .with_header("destination", "/q/a")
             .with_header(CONTENT_LENGTH, "999") // the encoder's own value wins
             .with_body(&b"a\0b"[..]);
-        let mut buf = BytesMut::new();
-        frame.encode(&mut buf);
         assert_eq!(
-            &buf[..],
+            &wire(frame)[..],
             b"SEND\ndestination:/q/a\ncontent-length:3\n\na\0b\0"
         );
     }
@@ -132,30 +136,21 @@ mod tests {
 
     #[test]
     fn bodiless_frames_have_no_content_length() {
-        let mut buf = BytesMut::new();
-        Frame::new(Command::Receipt)
-            .with_header("receipt-id", "7")
-            .encode(&mut buf);
-        assert_eq!(&buf[..], b"RECEIPT\nreceipt-id:7\n\n\0");
+        let frame = Frame::new(Command::Receipt).with_header("receipt-id", "7");
+        assert_eq!(&wire(frame)[..], b"RECEIPT\nreceipt-id:7\n\n\0");
     }
 
     #[test]
     fn connected_is_not_escaped_but_cannot_be_split_by_newlines() {
-        let mut buf = BytesMut::new();
-        Frame::new(Command::Connected)
-            .with_header("server", "usphub:1\nx:y")
-            .encode(&mut buf);
-        assert_eq!(&buf[..], b"CONNECTED\nserver:usphub:1\\nx:y\n\n\0");
+        let frame = Frame::new(Command::Connected).with_header("server", "usphub:1\nx:y");
+        assert_eq!(&wire(frame)[..], b"CONNECTED\nserver:usphub:1\\nx:y\n\n\0");
     }
 
     #[test]
     fn message_headers_are_escaped() {
-        let mut buf = BytesMut::new();
-        Frame::new(Command::Message)
-            .with_header("reply-to-dest", "os::a\\b")
-            .encode(&mut buf);
+        let frame = Frame::new(Command::Message).with_header("reply-to-dest", "os::a\\b");
         assert_eq!(
-            &buf[..],
+            &wire(frame)[..],
             b"MESSAGE\nreply-to-dest:os\\c\\ca\\\\b\ncontent-length:0\n\n\0"
         );
     }
