@@ -137,7 +137,7 @@ fn header(scenario: Scenario, spec: &LoadSpec, runs: usize) -> String {
     let ramp = spec.ramp.rate.map_or(format!("{} handshakes at a time", spec.ramp.concurrency), |r| format!("{r}/s"));
     let shape = match scenario {
         Scenario::ReconnectStorm => format!(
-            "{} agents over {:?}, {:.0} % dropped per storm, {} storm(s) per run, reconnecting {}",
+            "{} agents over {}, {:.0} % dropped per storm, {} storm(s) per run, reconnecting {}",
             s.connections,
             format!("{:?}", spec.mtp.mtp).to_lowercase(),
             100.0 * s.fraction,
@@ -145,7 +145,7 @@ fn header(scenario: Scenario, spec: &LoadSpec, runs: usize) -> String {
             s.reconnect_rate.map_or("all at once".to_owned(), |r| format!("{r}/s"))
         ),
         _ => format!(
-            "{} connections over {:?}, held {:?} after {:?}",
+            "{} connections over {}, held {:?} after {:?}",
             s.connections,
             format!("{:?}", spec.mtp.mtp).to_lowercase(),
             s.hold,

@@ -28,7 +28,7 @@ use std::{
 use serde::Serialize;
 use tokio::{task::JoinSet, time::sleep_until};
 
-use super::{CwmpSpec, LoadSpec, Target};
+use super::{CwmpSpec, LoadSpec, Target, window::Window};
 use crate::cwmp::{
     http::{HttpConn, HttpError},
     soap::{self, Events},
@@ -38,7 +38,6 @@ use crate::report::{CpuUse, Latency, mib};
 use crate::source::Sources;
 use crate::stats::{Clock, ErrorKind, Live, SharedHistogram};
 use crate::sut::SutProbe;
-use crate::sys;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CwmpReport {
@@ -304,12 +303,7 @@ pub async fn run(
             (measured, cpe)
         });
     }
-    sleep_until(clock.measure_start.into()).await;
-    let (window_start, gen_cpu_start) = (Instant::now(), sys::own_cpu_time()?);
-    let sut_cpu_start = sut.map(SutProbe::cpu_time).transpose()?;
-    sleep_until(clock.measure_end.into()).await;
-    let (window, gen_cpu) = (window_start.elapsed(), sys::own_cpu_time()?.saturating_sub(gen_cpu_start));
-    let sut_cpu = sut.map(SutProbe::cpu_time).transpose()?;
+    let window = Window::measure(clock, sut).await?;
     let mut sessions = 0;
     while let Some(joined) = workers.join_next().await {
         sessions += joined?.0;
@@ -317,16 +311,15 @@ pub async fn run(
     progress.finish().await;
     let end = sut.map(SutProbe::memory).transpose()?;
     let periodic = phase(sessions, spec.duration, &histogram);
-    let cores = sys::allowed_cpus().map_or(0, |c| c.len());
-    let sut = match (sut, before, registered_mem, end, sut_cpu_start, sut_cpu) {
-        (Some(p), Some(before), Some(reg), Some(end), Some(cpu0), Some(cpu1)) => Some(CwmpSut {
+    let sut = match (sut, before, registered_mem, end, window.sut(sessions)) {
+        (Some(p), Some(before), Some(reg), Some(end), Some(used)) => Some(CwmpSut {
             pid: p.pid,
             rss_before_kib: before.rss_kib,
             rss_registered_kib: reg.rss_kib,
             rss_end_kib: end.rss_kib,
             peak_rss_kib: end.peak_rss_kib,
             bytes_per_device: (reg.rss_kib as f64 - before.rss_kib as f64) * 1024.0 / registered.max(1) as f64,
-            periodic: CpuUse::new(cpu1.saturating_sub(cpu0), window, sessions, p.cores),
+            periodic: used.cpu,
         }),
         _ => None,
     };
@@ -342,7 +335,7 @@ pub async fn run(
         periodic,
         late_sessions: late.load(Relaxed),
         errors,
-        generator: CpuUse::new(gen_cpu, window, sessions, cores),
+        generator: window.generator(sessions),
         sut,
     })
 }

@@ -27,16 +27,15 @@ use anyhow::Context;
 use tokio::{
     sync::Semaphore,
     task::JoinSet,
-    time::{MissedTickBehavior, interval, interval_at, sleep, sleep_until},
+    time::{MissedTickBehavior, interval, interval_at, sleep},
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{LoadSpec, Pacing, SWEEP_PERIOD, next_tick, p2p::describe_both, ramp::connect_all};
+use super::{LoadSpec, Pacing, SWEEP_PERIOD, next_tick, p2p::describe_both, ramp::connect_all, window::Window};
 use crate::progress::Progress;
-use crate::report::{CpuUse, Latency, Report, SutUse};
+use crate::report::{Latency, Report};
 use crate::stats::{Clock, ErrorKind, LatencyRecorder, Live, SharedHistogram};
 use crate::sut::SutProbe;
-use crate::sys;
 use crate::transport::{Connector, Endpoint, LinkError, RecordLink, Role};
 use crate::usp::{self, DecodeError, NotifyEncoder, NotifyId};
 
@@ -104,14 +103,7 @@ pub async fn run<A: Connector, C: Connector>(
     }
     let progress = Progress::start(name, live.clone(), clock, 1 + spec.pairs, 1);
 
-    sleep_until(clock.measure_start.into()).await;
-    let window_start = Instant::now();
-    let gen_cpu_start = sys::own_cpu_time()?;
-    let sut_start = sut.map(SutProbe::cpu_time).transpose()?;
-    sleep_until(clock.measure_end.into()).await;
-    let window = window_start.elapsed();
-    let gen_cpu = sys::own_cpu_time()?.saturating_sub(gen_cpu_start);
-    let sut_end = sut.map(|p| Ok::<_, anyhow::Error>((p.cpu_time()?, p.memory()?))).transpose()?;
+    let window = Window::measure(clock, sut).await?;
 
     stop.cancel();
     let mut sent = 0;
@@ -135,16 +127,6 @@ pub async fn run<A: Connector, C: Connector>(
     progress.finish().await;
 
     let secs = spec.duration.as_secs_f64();
-    let sut = match (sut, sut_start, sut_end) {
-        (Some(probe), Some(start), Some((end, memory))) => Some(SutUse {
-            pid: probe.pid,
-            cpu: CpuUse::new(end.saturating_sub(start), window, delivered, probe.cores),
-            rss_kib: memory.rss_kib,
-            peak_rss_kib: memory.peak_rss_kib,
-            dropped: None,
-        }),
-        _ => None,
-    };
     Ok(Report {
         scenario: name.into(),
         target,
@@ -163,8 +145,8 @@ pub async fn run<A: Connector, C: Connector>(
         errors_total: live.errors_total(),
         first_error: live.first_error(),
         late_sends: live.late_sends.load(Relaxed),
-        generator: CpuUse::new(gen_cpu, window, delivered, sys::allowed_cpus().map_or(0, |c| c.len())),
-        sut,
+        generator: window.generator(delivered),
+        sut: window.sut(delivered),
         one_way: true,
     })
 }

@@ -38,6 +38,7 @@ pub mod p2p;
 pub mod ramp;
 mod spec;
 pub mod storm;
+mod window;
 
 pub use spec::{CwmpSpec, LoadSpec, MqttVersion, Mtp, MtpOptions, ScaleSpec, Target, Via};
 

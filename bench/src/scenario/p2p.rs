@@ -26,17 +26,16 @@ use anyhow::Context;
 use bytes::Bytes;
 use tokio::{
     task::JoinSet,
-    time::{MissedTickBehavior, interval, interval_at, sleep_until},
+    time::{MissedTickBehavior, interval, interval_at},
 };
 use tokio_util::sync::CancellationToken;
 use usphub::usp::proto::msg::header::MsgType;
 
-use super::{LoadSpec, Pacing, SWEEP_PERIOD, next_tick, ramp::connect_all};
+use super::{LoadSpec, Pacing, SWEEP_PERIOD, next_tick, ramp::connect_all, window::Window};
 use crate::progress::Progress;
-use crate::report::{CpuUse, Latency, Report, SutUse};
+use crate::report::{Latency, Report};
 use crate::stats::{Clock, ErrorKind, LatencyRecorder, Live, SharedHistogram};
 use crate::sut::SutProbe;
-use crate::sys;
 use crate::transport::{Connector, Endpoint, LinkError, RecordLink};
 use crate::usp::{self, DecodeError, RequestEncoder, ResponseEncoder};
 
@@ -84,14 +83,7 @@ pub async fn run<A: Connector, C: Connector>(
     }
     let progress = Progress::start(name, live.clone(), clock, 2 * spec.pairs, 2);
 
-    sleep_until(clock.measure_start.into()).await;
-    let window_start = Instant::now();
-    let gen_cpu_start = sys::own_cpu_time()?;
-    let sut_start = sut.map(SutProbe::cpu_time).transpose()?;
-    sleep_until(clock.measure_end.into()).await;
-    let window = window_start.elapsed();
-    let gen_cpu = sys::own_cpu_time()?.saturating_sub(gen_cpu_start);
-    let sut_end = sut.map(|p| Ok::<_, anyhow::Error>((p.cpu_time()?, p.memory()?))).transpose()?;
+    let window = Window::measure(clock, sut).await?;
 
     stop.cancel();
     let mut round_trips = 0;
@@ -106,16 +98,6 @@ pub async fn run<A: Connector, C: Connector>(
 
     let records = 2 * round_trips;
     let secs = spec.duration.as_secs_f64();
-    let sut = match (sut, sut_start, sut_end) {
-        (Some(probe), Some(start), Some((end, memory))) => Some(SutUse {
-            pid: probe.pid,
-            cpu: CpuUse::new(end.saturating_sub(start), window, records, probe.cores),
-            rss_kib: memory.rss_kib,
-            peak_rss_kib: memory.peak_rss_kib,
-            dropped: None,
-        }),
-        _ => None,
-    };
     Ok(Report {
         scenario: name.into(),
         target,
@@ -134,8 +116,8 @@ pub async fn run<A: Connector, C: Connector>(
         errors_total: live.errors_total(),
         first_error: live.first_error(),
         late_sends: live.late_sends.load(Relaxed),
-        generator: CpuUse::new(gen_cpu, window, records, sys::allowed_cpus().map_or(0, |c| c.len())),
-        sut,
+        generator: window.generator(records),
+        sut: window.sut(records),
         one_way: false,
     })
 }
