@@ -127,6 +127,13 @@ impl Router {
     /// (newest wins, as OB-USP-Agent and TP-469 7.2 expect), and Records held while the endpoint
     /// was offline are queued to the new session before anything newer.
     pub fn attach(&self, eid: EndpointId, mtp: Mtp, peer: impl Into<String>) -> Session {
+        self.attach_with(eid, mtp, peer, CancellationToken::new())
+    }
+
+    /// [`attach`](Self::attach), cancelling `replaced` when a newer session takes the endpoint.
+    /// A connection that already has a token for its own ending passes it here, so its loop
+    /// waits on one token rather than one per cause.
+    pub fn attach_with(&self, eid: EndpointId, mtp: Mtp, peer: impl Into<String>, replaced: CancellationToken) -> Session {
         let shared = &self.0;
         let conn = shared.next_conn.fetch_add(1, Relaxed);
         let (outbox, inbox) = mailbox::mailbox(shared.limits.queue);
@@ -137,9 +144,7 @@ impl Router {
             since: SystemTime::now(),
             stats: EndpointStats::default(),
         });
-        let route =
-            Route { conn, outbox: outbox.clone(), replaced: CancellationToken::new(), info: info.clone() };
-        let replaced = route.replaced.clone();
+        let route = Route { conn, outbox: outbox.clone(), replaced: replaced.clone(), info: info.clone() };
         let counters = shared.metrics.mtp(mtp);
         counters.sessions.fetch_add(1, Relaxed);
         counters.sessions_total.fetch_add(1, Relaxed);

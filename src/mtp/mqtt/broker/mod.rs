@@ -56,8 +56,6 @@ pub struct Attached {
     pub session: Arc<MqttSession>,
     /// The connection's ownership token.
     pub owner: u64,
-    /// Cancelled when another connection takes the session over.
-    pub kicked: CancellationToken,
     /// CONNACK Session Present (§3.2.2.1.1).
     pub session_present: bool,
 }
@@ -92,10 +90,17 @@ impl Broker {
     }
 
     /// Attaches a connection to the session of `client_id`: resumed unless `clean_start`
-    /// [MQTT-3.1.2-4/5], and taken over from any connection that had it.
-    pub fn open(&self, client_id: Arc<str>, clean_start: bool, expiry: Duration, eid: Option<EndpointId>) -> Attached {
+    /// [MQTT-3.1.2-4/5], and taken over from any connection that had it. `kicked` is cancelled
+    /// when another connection takes the session.
+    pub fn open(
+        &self,
+        client_id: Arc<str>,
+        clean_start: bool,
+        expiry: Duration,
+        eid: Option<EndpointId>,
+        kicked: CancellationToken,
+    ) -> Attached {
         let owner = self.next_owner.fetch_add(1, Relaxed);
-        let kicked = CancellationToken::new();
         let existing = self.sessions.get(&client_id).map(|s| s.clone());
         let (session, session_present) = match existing {
             Some(old) if !clean_start => (old, true),
@@ -110,13 +115,13 @@ impl Broker {
                 (fresh, false)
             }
         };
-        session.claim(owner, kicked.clone());
+        session.claim(owner, kicked);
         {
             let mut st = session.state();
             st.expiry = expiry;
             st.eid = eid;
         }
-        Attached { session, owner, kicked, session_present }
+        Attached { session, owner, session_present }
     }
 
     /// The connection is gone. A session with no expiry goes with it [MQTT-3.1.2-23]; others
@@ -154,7 +159,7 @@ impl Broker {
     }
 
     fn forget_subscriptions(&self, session: &MqttSession) {
-        let filters: Vec<Box<str>> = session.state().subscriptions.drain().map(|(f, _)| f).collect();
+        let filters: Vec<Box<str>> = std::mem::take(&mut session.state().subscriptions).into_keys().collect();
         let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
         for f in filters {
             tree.remove(&f, &session.client_id);

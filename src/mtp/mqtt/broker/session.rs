@@ -5,7 +5,7 @@
 //! offline is the same object with nobody to wake, so keeping QoS 1/2 messages for offline
 //! clients needs no second code path.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -44,9 +44,11 @@ pub enum Resend {
 pub struct SessionState {
     pub eid: Option<EndpointId>,
     /// Filter → options and Subscription Identifier, mirrored in the broker's topic tree.
-    pub subscriptions: HashMap<Box<str>, (SubscriptionOptions, Option<u32>)>,
+    /// (Ordered maps and sets: empty ones cost 24 bytes and no hasher state, and a client
+    /// has a handful of entries; every idle session carries them.)
+    pub subscriptions: BTreeMap<Box<str>, (SubscriptionOptions, Option<u32>)>,
     /// QoS 2 packet ids received and acknowledged with PUBREC, until PUBREL (§4.3.3).
-    pub inbound_qos2: HashSet<u16>,
+    pub inbound_qos2: BTreeSet<u16>,
     /// How long the session outlives its connection.
     pub expiry: Duration,
     pub offline_since: Option<Instant>,
@@ -71,8 +73,8 @@ impl MqttSession {
     pub fn new(client_id: Arc<str>, eid: Option<EndpointId>, expiry: Duration, max_queued: usize) -> Self {
         let state = SessionState {
             eid,
-            subscriptions: HashMap::new(),
-            inbound_qos2: HashSet::new(),
+            subscriptions: BTreeMap::new(),
+            inbound_qos2: BTreeSet::new(),
             expiry,
             offline_since: None,
             queue: VecDeque::new(),

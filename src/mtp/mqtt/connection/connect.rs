@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::auth::{Authenticator, Denied};
-use crate::mtp::mqtt::codec::{ConnAck, Connect, Properties, ProtocolVersion, ReasonCode, UserProperty, Will};
+use crate::mtp::mqtt::codec::{ConnAck, Connect, Properties, ProtocolVersion, ReasonCode, UserProperty, Utf8Bytes, Will};
 use crate::mtp::mqtt::settings::MqttSettings;
 use crate::mtp::mqtt::usp;
 use crate::usp::EndpointId;
@@ -30,7 +32,9 @@ pub struct Negotiated {
     /// Largest packet the client accepts [MQTT-3.1.2-24].
     pub out_max_packet: u32,
     pub request_response_information: bool,
-    pub will: Option<Will>,
+    /// Boxed and detached from the read buffer: it waits for the whole connection, usually
+    /// unused, and an idle connection should pin neither its size nor the CONNECT's buffer.
+    pub will: Option<Box<Will>>,
     pub username: Option<String>,
 }
 
@@ -104,8 +108,18 @@ pub fn negotiate(
         out_window,
         out_max_packet: connect.properties.maximum_packet_size.unwrap_or(u32::MAX),
         request_response_information: connect.properties.request_response_information.unwrap_or(false),
-        will: connect.will,
+        will: connect.will.map(detach),
         username: connect.username.map(|u| u.as_str().to_owned()),
+    })
+}
+
+/// The Will on its own allocations: its topic and payload are slices of the buffer the CONNECT
+/// was read into, which would otherwise stay allocated as long as the connection lasts.
+fn detach(will: Will) -> Box<Will> {
+    Box::new(Will {
+        topic: Utf8Bytes::from(will.topic.as_str()),
+        payload: Bytes::copy_from_slice(&will.payload),
+        ..will
     })
 }
 

@@ -101,11 +101,11 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Connection<
         match p.properties.topic_alias {
             None => Ok(p.topic.clone()),
             Some(alias) if alias > self.shared.settings.topic_alias_maximum => Err(ReasonCode::TopicAliasInvalid),
-            Some(alias) if p.topic.is_empty() => self.aliases.get(&alias).cloned().ok_or(ReasonCode::ProtocolError),
+            Some(alias) if p.topic.is_empty() => self.aliases.as_ref().and_then(|a| a.get(&alias)).cloned().ok_or(ReasonCode::ProtocolError),
             Some(alias) => {
                 // Copied: an alias outlives the receive buffer the topic was sliced from.
                 let topic = Utf8Bytes::from(p.topic.as_str());
-                self.aliases.insert(alias, topic.clone());
+                self.aliases.get_or_insert_default().insert(alias, topic.clone());
                 Ok(topic)
             }
         }

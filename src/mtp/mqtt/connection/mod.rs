@@ -10,6 +10,7 @@ mod inbound;
 mod route;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,6 +31,10 @@ use route::Endpoint;
 
 /// Routed Records taken per turn of the loop at most, so reads still get their turn.
 const ROUTED_BATCH: usize = 64;
+/// A turn that wrote less than this is a quiet one: the write scratch is given back after it.
+const LIGHT_TURN: usize = 512;
+/// Read headroom reserved before a read.
+const READ_CHUNK: usize = 4096;
 
 /// What every connection of the listener shares.
 pub struct Shared {
@@ -66,14 +71,39 @@ struct Connection<S> {
     attached: Attached,
     endpoint: Option<Endpoint>,
     /// Topic Aliases the client set (§3.3.2.3.4).
-    aliases: HashMap<u16, Utf8Bytes>,
+    /// Boxed when first used: most clients never set one.
+    aliases: Option<Box<HashMap<u16, Utf8Bytes>>>,
     last_heard: Instant,
+    /// Cancelled by shutdown, or when another connection takes the session or the endpoint.
+    stop: CancellationToken,
     shared: Arc<Shared>,
 }
 
 /// Serves one client over any byte stream (TCP, TLS, or WebSocket messages); `allowed` is
 /// false when its address is over the connect rate.
-pub async fn serve<S>(mut stream: S, peer: SocketAddr, shared: Arc<Shared>, shutdown: CancellationToken, allowed: bool)
+///
+/// The CONNECT exchange and the session are two futures awaited one after the other, so the
+/// task of an established connection carries none of the handshake's state: at 100k idle
+/// connections every byte of a task counts.
+pub async fn serve<S>(stream: S, peer: SocketAddr, shared: Arc<Shared>, shutdown: CancellationToken, allowed: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    // Boxed: its state (timers, the CONNECT, the negotiation) is needed for a moment only, and
+    // inline it would size the task of every connection for as long as it lives.
+    let Some(mut conn) = Box::pin(handshake(stream, peer, shared, &shutdown, allowed)).await else { return };
+    let ending = conn.run(&shutdown).await;
+    conn.finish(ending).await;
+}
+
+/// CONNECT in, CONNACK out: the connection, or `None` when it was refused or went away.
+async fn handshake<S>(
+    mut stream: S,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: &CancellationToken,
+    allowed: bool,
+) -> Option<Connection<S>>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -88,9 +118,9 @@ where
             debug!(%peer, ?code, "CONNECT refused");
             let _ = out.push_encoded(|b| Packet::ConnAck(connect::refuse(code)).encode(version, b));
             let _ = timeout(settings.write_timeout, out.write_to(&mut stream)).await;
-            return;
+            return None;
         }
-        Ok(Err(None)) | Err(_) => return,
+        Ok(Err(None)) | Err(_) => return None,
     };
     let version = connect.protocol_version;
     let verdict = if !allowed {
@@ -112,17 +142,22 @@ where
             debug!(%peer, ?code, "CONNECT refused");
             let _ = out.push_encoded(|b| Packet::ConnAck(connect::refuse(code)).encode(version, b));
             let _ = timeout(settings.write_timeout, out.write_to(&mut stream)).await;
-            return;
+            return None;
         }
     };
 
+    // One token ends the session whatever the cause (shutdown, session or endpoint taken over),
+    // so the loop waits on one future; the cause is told apart when it fires.
+    let stop = shutdown.child_token();
     let attached = shared.broker.open(
         negotiated.client_id.clone(),
         negotiated.clean_start,
         negotiated.session_expiry,
         negotiated.eid.clone(),
+        stop.clone(),
     );
-    let endpoint = negotiated.eid.clone().map(|eid| Endpoint::attach(&shared.router, eid, settings, peer));
+    let endpoint =
+        negotiated.eid.clone().map(|eid| Endpoint::attach(&shared.router, eid, peer, stop.clone()));
     let ack = connect::accept(&negotiated, attached.session_present, settings);
     info!(client_id = %negotiated.client_id, eid = ?negotiated.eid, %peer, version = ?negotiated.version,
           session_present = attached.session_present, "mqtt client connected");
@@ -136,14 +171,14 @@ where
         n: negotiated,
         attached,
         endpoint,
-        aliases: HashMap::new(),
+        aliases: None,
         last_heard: Instant::now(),
+        stop,
         shared: shared.clone(),
     };
     conn.send(Packet::ConnAck(ack));
     conn.resend_inflight();
-    let ending = conn.run(&shutdown).await;
-    conn.finish(ending).await;
+    Some(conn)
 }
 
 /// Reads until the first packet, which the server decoder insists is a CONNECT. `Err(Some)`:
@@ -180,28 +215,34 @@ fn assign_client_id() -> String {
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
     async fn run(&mut self, shutdown: &CancellationToken) -> Ending {
         let session = self.attached.session.clone();
-        let kicked = self.attached.kicked.clone();
-        let replaced = self.endpoint.as_ref().map(|e| e.replaced()).unwrap_or_default();
+        let stop = self.stop.clone();
         // Packets that arrived in the same read as the CONNECT.
         if let Some(ending) = self.handle_received() {
             return ending;
         }
+        // One timer for the keep-alive, moved only when it fires early: resetting it on every
+        // packet would touch the timer wheel once per packet.
+        let keep_alive = sleep_until(self.idle_deadline().unwrap_or_else(far_future));
+        tokio::pin!(keep_alive);
         loop {
             self.take_sendable(&session);
             if !self.out.is_empty() {
+                let light = self.out.len() < LIGHT_TURN;
                 match timeout(self.shared.settings.write_timeout, self.out.write_to(&mut self.stream)).await {
                     Ok(Ok(())) => {}
-                    Ok(Err(_)) => return Ending::WithWill,
-                    Err(_) => return Ending::WithWill,
+                    Ok(Err(_)) | Err(_) => return Ending::WithWill,
+                }
+                if light {
+                    // A quiet connection keeps no write scratch between packets.
+                    self.out.release_spare();
                 }
             }
-            let idle_deadline = self.n.idle_limit.map(|l| tokio::time::Instant::from_std(self.last_heard + l));
             tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => return Ending::Shutdown,
-                _ = kicked.cancelled() => return Ending::TakenOver,
-                _ = replaced.cancelled() => return Ending::TakenOver,
-                read = self.stream.read_buf(&mut self.buf) => match read {
+                _ = stop.cancelled() => {
+                    return if shutdown.is_cancelled() { Ending::Shutdown } else { Ending::TakenOver };
+                }
+                read = read_lazily(&mut self.stream, &mut self.buf) => match read {
                     Ok(0) | Err(_) => return Ending::WithWill,
                     Ok(_) => {
                         self.last_heard = Instant::now();
@@ -219,11 +260,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
                         self.queue_record(more);
                     }
                 }
-                _ = sleep_until(idle_deadline.unwrap_or_else(far_future)), if idle_deadline.is_some() => {
-                    return Ending::Refused(ReasonCode::KeepAliveTimeout);
+                () = &mut keep_alive, if self.n.idle_limit.is_some() => {
+                    match self.idle_deadline() {
+                        Some(deadline) if deadline > tokio::time::Instant::now() => keep_alive.as_mut().reset(deadline),
+                        _ => return Ending::Refused(ReasonCode::KeepAliveTimeout),
+                    }
                 }
             }
         }
+    }
+
+    /// When the client's silence becomes too long, if it has a Keep Alive.
+    fn idle_deadline(&self) -> Option<tokio::time::Instant> {
+        self.n.idle_limit.map(|l| tokio::time::Instant::from_std(self.last_heard + l))
     }
 
     /// Decodes every complete packet received so far.
@@ -290,7 +339,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
     }
 
     /// Says goodbye, publishes the Will if due, and gives the session back to the broker.
-    async fn finish(mut self, ending: Ending) {
+    async fn finish(&mut self, ending: Ending) {
         let code = match ending {
             Ending::Refused(code) => Some(code),
             Ending::TakenOver => Some(ReasonCode::SessionTakenOver),
@@ -318,7 +367,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
 
     /// Publishes the Will now, or after its delay unless the client comes back (§3.1.3.2.2).
     fn publish_will(&mut self, now: Instant, taken_over: bool) {
-        let Some(will) = self.n.will.take() else { return };
+        let Some(will) = self.n.will.take().map(|w| *w) else { return };
         let delay = std::time::Duration::from_secs(u64::from(will.properties.will_delay_interval.unwrap_or(0)));
         if taken_over && !delay.is_zero() && self.attached.session_present_for_new_owner() {
             // The client is already back on a new connection that continues this session:
@@ -353,6 +402,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
             }
         });
     }
+}
+
+/// Reads more bytes into `buf`, holding no buffer while the stream has nothing: the space is
+/// reserved for one poll and given back if that poll would wait with nothing buffered, so an
+/// idle connection costs no read buffer. Cancel-safe: nothing is kept between polls.
+async fn read_lazily<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut) -> std::io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        if buf.capacity() - buf.len() < READ_CHUNK / 2 {
+            buf.reserve(READ_CHUNK);
+        }
+        let polled = std::pin::pin!(stream.read_buf(buf)).poll(cx);
+        if polled.is_pending() && buf.is_empty() {
+            *buf = BytesMut::new();
+        }
+        polled
+    })
+    .await
 }
 
 fn far_future() -> tokio::time::Instant {

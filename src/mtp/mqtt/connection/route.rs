@@ -20,7 +20,6 @@ use tokio_util::sync::CancellationToken;
 use super::Connection;
 use crate::mtp::mqtt::broker::{Message, MqttSession, Outgoing};
 use crate::mtp::mqtt::codec::{Properties, ProtocolVersion, Publish, Utf8Bytes};
-use crate::mtp::mqtt::settings::MqttSettings;
 use crate::mtp::mqtt::usp;
 use crate::router::{Delivery, DropReason, Router, Session};
 use crate::usp::proto::record::{Record, record::RecordType};
@@ -29,22 +28,18 @@ use crate::usp::{EndpointId, Mtp, RecordHeader, RecordKind};
 /// A connected endpoint.
 pub struct Endpoint {
     session: Session,
-    /// Where this endpoint receives Records.
-    reply_topic: String,
-    prefix: String,
+    /// Where this endpoint receives Records, once it told us; its canonical topic until then
+    /// (not stored: most endpoints never say, and every idle connection would carry it).
+    reply_topic: Option<Box<str>>,
     /// The last sender's reply address, reused while the same peer keeps talking.
     last_sender: Option<(EndpointId, Utf8Bytes, Arc<Properties>)>,
 }
 
 impl Endpoint {
-    pub fn attach(router: &Router, eid: EndpointId, settings: &MqttSettings, peer: SocketAddr) -> Self {
-        let reply_topic = usp::canonical_topic(&settings.topic_prefix, eid.as_str());
-        let session = router.attach(eid, Mtp::Mqtt, peer.to_string());
-        Self { session, reply_topic, prefix: settings.topic_prefix.clone(), last_sender: None }
-    }
-
-    pub fn replaced(&self) -> CancellationToken {
-        self.session.replaced()
+    /// Attaches `eid` to the router; `replaced` is cancelled when a newer session takes it.
+    pub fn attach(router: &Router, eid: EndpointId, peer: SocketAddr, replaced: CancellationToken) -> Self {
+        let session = router.attach_with(eid, Mtp::Mqtt, peer.to_string(), replaced);
+        Self { session, reply_topic: None, last_sender: None }
     }
 
     pub fn eid(&self) -> &EndpointId {
@@ -57,28 +52,38 @@ impl Endpoint {
     }
 
     fn learn_reply_topic(&mut self, topic: &str) {
-        if !topic.is_empty() && !topic.contains(['+', '#']) && self.reply_topic != topic {
-            self.reply_topic = topic.to_owned();
+        if !topic.is_empty() && !topic.contains(['+', '#']) && self.reply_topic.as_deref() != Some(topic) {
+            self.reply_topic = Some(topic.into());
             self.last_sender = None;
         }
     }
 
     /// The MQTT message that carries a routed Record to this endpoint.
-    fn message_for(&mut self, d: Delivery, version: ProtocolVersion, qos: crate::mtp::mqtt::codec::QoS) -> Message {
+    fn message_for(
+        &mut self,
+        d: Delivery,
+        version: ProtocolVersion,
+        qos: crate::mtp::mqtt::codec::QoS,
+        prefix: &str,
+    ) -> Message {
         let cached = self.last_sender.as_ref().filter(|(from, _, _)| *from == d.from);
         let (topic, properties) = match cached {
             Some((_, topic, props)) => (topic.clone(), props.clone()),
             None => {
-                let reply = usp::canonical_topic(&self.prefix, d.from.as_str());
+                let reply = usp::canonical_topic(prefix, d.from.as_str());
+                let own = match &self.reply_topic {
+                    Some(t) => Utf8Bytes::from(&**t),
+                    None => Utf8Bytes::from(usp::canonical_topic(prefix, self.session.eid().as_str())),
+                };
                 let (topic, props) = if version.is_v5() {
                     let props = Properties {
                         content_type: Some(Utf8Bytes::from_static(usp::CONTENT_TYPE)),
                         response_topic: Some(reply.into()),
                         ..Properties::default()
                     };
-                    (Utf8Bytes::from(self.reply_topic.as_str()), props)
+                    (own, props)
                 } else {
-                    (Utf8Bytes::from(usp::with_reply_to(&self.reply_topic, &reply)), Properties::default())
+                    (Utf8Bytes::from(usp::with_reply_to(own.as_str(), &reply)), Properties::default())
                 };
                 let entry = (d.from.clone(), topic, Arc::new(props));
                 let out = (entry.1.clone(), entry.2.clone());
@@ -115,7 +120,7 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Connection<
     pub(super) fn queue_record(&mut self, d: Delivery) {
         let (version, qos) = (self.n.version, self.shared.settings.usp_qos);
         let Some(endpoint) = self.endpoint.as_mut() else { return };
-        let msg = endpoint.message_for(d, version, qos);
+        let msg = endpoint.message_for(d, version, qos, &self.shared.settings.topic_prefix);
         if !self.attached.session.enqueue(Outgoing { msg, qos, retain: false, sub_ids: Vec::new() }) {
             self.shared.router.count_drop(DropReason::QueueFull);
         }
