@@ -8,5 +8,6 @@
 //! against an independent encoder. The hub's test CPE (`tests/support/cpe.rs`) is the complete
 //! one, for correctness.
 
+pub mod cpe;
 pub mod http;
 pub mod soap;

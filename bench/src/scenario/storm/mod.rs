@@ -13,10 +13,11 @@
 //! [`GIVE_UP`]. Each reconnect is timed from when it began to when its MTP session was open
 //! (MQTT: CONNACK and SUBACK).
 
+mod agent;
+
 use std::{
-    collections::HashSet,
     fmt,
-    sync::{Arc, atomic::Ordering::Relaxed},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -25,28 +26,28 @@ use serde::Serialize;
 use tokio::{
     sync::mpsc,
     task::JoinSet,
-    time::{sleep, sleep_until, timeout_at},
+    time::{sleep, timeout_at},
 };
 use tokio_util::sync::CancellationToken;
 
 use super::{
     LoadSpec,
-    p2p::answer_batch,
     ramp::{Failures, connect_each},
 };
 use crate::progress::Progress;
 use crate::report::{Latency, mib};
-use crate::stats::{ErrorKind, Live, new_histogram};
+use crate::stats::{Live, new_histogram};
 use crate::sut::SutProbe;
-use crate::transport::{Connector, Endpoint, LinkError, RecordLink, Role};
-use crate::usp::{self, RequestEncoder, ResponseEncoder};
+use crate::transport::{Connector, Endpoint, RecordLink, Role};
+use crate::usp::{RequestEncoder, ResponseEncoder};
+use agent::{Agent, Order, verify};
 
 /// An agent that cannot reconnect within this long after its storm began gives up.
 pub const GIVE_UP: Duration = Duration::from_secs(60);
 /// Pause between two connect attempts of one agent.
-const RETRY_PAUSE: Duration = Duration::from_millis(20);
+pub(super) const RETRY_PAUSE: Duration = Duration::from_millis(20);
 /// Gets the controller has outstanding at once while checking routes.
-const VERIFY_WINDOW: usize = 256;
+pub(super) const VERIFY_WINDOW: usize = 256;
 /// The controller that checks routes.
 const CONTROLLER_EID: &str = "self::bench-storm-ctrl";
 
@@ -96,19 +97,6 @@ pub struct StormSut {
     pub rss_before_kib: u64,
     pub rss_after_kib: u64,
     pub peak_rss_kib: u64,
-}
-
-/// Tells an agent to drop its connection and when to reconnect.
-struct Order {
-    reconnect_at: Instant,
-}
-
-/// An agent back (or not) after its drop.
-struct Back {
-    latency: Duration,
-    at: Instant,
-    ok: bool,
-    failures: Failures,
 }
 
 pub async fn run<A: Connector, C: Connector>(
@@ -241,127 +229,6 @@ pub async fn run<A: Connector, C: Connector>(
             _ => None,
         },
     })
-}
-
-/// One simulated agent: answers Gets, drops and reconnects when ordered to.
-struct Agent<A: Connector> {
-    endpoint: Endpoint,
-    connector: Arc<A>,
-    live: Arc<Live>,
-    answers: ResponseEncoder,
-}
-
-impl<A: Connector> Agent<A> {
-    async fn run(
-        mut self,
-        link: A::Link,
-        mut orders: mpsc::Receiver<Order>,
-        back: mpsc::UnboundedSender<Back>,
-        done: CancellationToken,
-    ) {
-        let mut link = Some(link);
-        loop {
-            let received = tokio::select! {
-                biased;
-                _ = done.cancelled() => break,
-                order = orders.recv() => {
-                    let Some(order) = order else { break };
-                    // Abrupt: the socket closes with no DISCONNECT, close frame or goodbye.
-                    if link.take().is_some() {
-                        self.live.connections.fetch_sub(1, Relaxed);
-                    }
-                    link = self.reconnect(order, &back).await;
-                    continue;
-                }
-                received = recv_or_wait(&mut link) => received,
-            };
-            let Some(l) = link.as_mut() else { continue };
-            if let Err(e) = answer_batch(l, received, &mut self.answers, &self.live).await {
-                self.live.error_with(ErrorKind::Disconnected, format_args!("{}: {e}", self.endpoint.eid));
-                self.live.connections.fetch_sub(1, Relaxed);
-                link = None;
-            }
-        }
-        if let Some(l) = link {
-            l.close().await;
-            self.live.connections.fetch_sub(1, Relaxed);
-        }
-    }
-
-    async fn reconnect(&self, order: Order, back: &mpsc::UnboundedSender<Back>) -> Option<A::Link> {
-        sleep_until(order.reconnect_at.into()).await;
-        let began = Instant::now();
-        let mut failures = Failures::default();
-        let link = loop {
-            match self.connector.connect(&self.endpoint).await {
-                Ok(link) => break Some(link),
-                Err(e) => failures.add(&e),
-            }
-            if began.elapsed() >= GIVE_UP {
-                break None;
-            }
-            sleep(RETRY_PAUSE).await;
-        };
-        if link.is_some() {
-            self.live.connections.fetch_add(1, Relaxed);
-        }
-        let at = Instant::now();
-        let _ = back.send(Back { latency: at - began, at, ok: link.is_some(), failures });
-        link
-    }
-}
-
-/// The next Record of `link`; never, without a link.
-async fn recv_or_wait<L: RecordLink>(link: &mut Option<L>) -> Result<Option<bytes::Bytes>, LinkError> {
-    match link {
-        Some(l) => l.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The controller sends one Get to every agent, at most [`VERIFY_WINDOW`] outstanding, and
-/// counts the answers; Gets unanswered for `timeout` are lost. Returns (answered, lost).
-async fn verify<L: RecordLink>(
-    controller: &mut L,
-    requests: &mut [RequestEncoder],
-    round: u64,
-    timeout: Duration,
-    live: &Live,
-) -> anyhow::Result<(u64, u64)> {
-    let n = requests.len();
-    let (mut next, mut outstanding, mut answered, mut lost) = (0, HashSet::new(), 0, 0);
-    let mut last_progress = Instant::now();
-    while next < n || !outstanding.is_empty() {
-        while next < n && outstanding.len() < VERIFY_WINDOW {
-            let seq = round << 32 | next as u64;
-            controller.feed_to(&Endpoint::agent(next).eid, requests[next].encode(seq)).await?;
-            outstanding.insert(seq);
-            next += 1;
-        }
-        controller.flush().await?;
-        let Ok(mut received) = timeout_at((last_progress + timeout).into(), controller.recv()).await else {
-            lost += outstanding.len() as u64;
-            outstanding.clear();
-            last_progress = Instant::now();
-            continue;
-        };
-        loop {
-            let record = received?.ok_or(LinkError::Closed)?;
-            match usp::decode_response(record) {
-                Ok(id) if outstanding.remove(&id.seq) => {
-                    answered += 1;
-                    last_progress = Instant::now();
-                }
-                Ok(id) => live.error_with(ErrorKind::Unexpected, format_args!("an answer to {id}, not outstanding")),
-                Err(e) => live.error_with(ErrorKind::Malformed, format_args!("controller received: {e}")),
-            }
-            match controller.try_recv() {
-                Some(next) => received = next,
-                None => break,
-            }
-        }
-    }
-    Ok((answered, lost))
 }
 
 fn round_line(r: &StormRound) -> String {
