@@ -2,83 +2,259 @@
 //! caring about message boundaries: MQTT over WebSocket (MQTT 5.0 §6: packets may span or share
 //! WebSocket messages [MQTT-6.0.0-2]).
 //!
-//! Reads yield the bytes of binary messages in order; writes become binary messages, one per
-//! vectored write, so a burst of packets travels as one message.
+//! Reads yield the bytes of binary messages in order. Each vectored write becomes one binary
+//! frame: its header is written in the same `writev` as the caller's slices, so a burst of
+//! packets travels as one message and no payload is copied. Pongs and Closes wait for the end
+//! of the frame being written. As in the Record session, the read buffer exists only while
+//! there is something to read.
 
-use std::io;
-use std::pin::Pin;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
-use futures_util::{Sink, Stream};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+
+use super::codec::frame::MAX_SERVER_HEADER;
+use super::codec::{CloseCode, Decoder, Incoming, OpCode, encode_close, encode_control, header_bytes};
+use crate::net::FrameDecoder;
+
+/// Read buffer headroom reserved before a read, as in `net::FramedConn`.
+const READ_CHUNK: usize = 8 * 1024;
+/// Most slices in one `writev`, the frame header included.
+const MAX_SLICES: usize = 64;
 
 pub struct WsByteStream<S> {
-    ws: WebSocketStream<S>,
+    stream: S,
+    /// Bytes read and not yet decoded; unallocated while empty and waiting.
+    buf: BytesMut,
+    decoder: Decoder,
     /// What is left of the last binary message read.
     pending: Bytes,
+    /// Whole control frames (Pongs, our Close) waiting for a frame boundary.
+    control: BytesMut,
+    /// The header of the data frame being written, its length, and how much of it is written.
+    head: [u8; MAX_SERVER_HEADER],
+    head_len: u8,
+    head_sent: u8,
+    /// Payload bytes of that frame not yet written: the next bytes of the stream.
+    frame_left: usize,
+    /// The peer closed, or broke the protocol: reads end.
+    read_closed: bool,
+    close_sent: bool,
 }
 
 impl<S> WsByteStream<S> {
-    pub fn new(ws: WebSocketStream<S>) -> Self {
-        Self { ws, pending: Bytes::new() }
+    /// `rest`: bytes the client sent behind its upgrade request.
+    pub fn new(stream: S, rest: BytesMut, max_message: usize) -> Self {
+        Self {
+            stream,
+            buf: if rest.is_empty() { BytesMut::new() } else { rest },
+            decoder: Decoder::new(max_message),
+            pending: Bytes::new(),
+            control: BytesMut::new(),
+            head: [0; MAX_SERVER_HEADER],
+            head_len: 0,
+            head_sent: 0,
+            frame_left: 0,
+            read_closed: false,
+            close_sent: false,
+        }
+    }
+
+    /// Whether no data frame is half written, so a control frame may go out.
+    fn at_boundary(&self) -> bool {
+        self.frame_left == 0 && self.head_sent == self.head_len
+    }
+
+    fn queue_close(&mut self, code: CloseCode, reason: &str) {
+        if !self.close_sent {
+            self.close_sent = true;
+            encode_close(code, reason, &mut self.control);
+        }
     }
 }
 
-fn io_error(e: WsError) -> io::Error {
-    match e {
-        WsError::Io(e) => e,
-        e => io::Error::other(e),
+impl<S: AsyncRead + AsyncWrite + Unpin> WsByteStream<S> {
+    /// Writes the queued control frames, at a frame boundary only.
+    fn poll_send_control(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.at_boundary() {
+            return Poll::Ready(Ok(()));
+        }
+        while !self.control.is_empty() {
+            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, &self.control))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.control.advance(n);
+        }
+        self.control = BytesMut::new();
+        Poll::Ready(Ok(()))
+    }
+
+    /// From the read side: sends queued control frames if the socket takes them now. If it
+    /// would wait, they go with the next write or flush.
+    fn try_send_control(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if let Poll::Ready(r) = self.poll_send_control(cx) {
+            r?;
+            if let Poll::Ready(r) = Pin::new(&mut self.stream).poll_flush(cx) {
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One read into the lazily allocated buffer, as `net::FramedConn` does it.
+    fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        let polled = pin!(self.stream.read_buf(&mut self.buf)).poll(cx);
+        if polled.is_pending() && self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        polled
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsByteStream<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        while self.pending.is_empty() {
-            match ready!(Pin::new(&mut self.ws).poll_next(cx)) {
-                Some(Ok(Message::Binary(b))) => self.pending = b,
-                Some(Ok(Message::Text(_))) => {
-                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, "text message on a binary protocol")));
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if !this.pending.is_empty() {
+                let n = this.pending.len().min(out.remaining());
+                out.put_slice(&this.pending[..n]);
+                this.pending.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            if this.read_closed {
+                return Poll::Ready(Ok(()));
+            }
+            match this.decoder.decode(&mut this.buf) {
+                Ok(Some(Incoming::Binary(message))) => this.pending = message,
+                Ok(Some(Incoming::Ping(payload))) => {
+                    encode_control(OpCode::Pong, &payload, &mut this.control);
+                    this.try_send_control(cx)?;
                 }
-                Some(Ok(Message::Close(_))) | None => return Poll::Ready(Ok(())),
-                Some(Ok(_)) => {} // Ping (answered by tungstenite), Pong
-                Some(Err(e)) => return Poll::Ready(Err(io_error(e))),
+                Ok(Some(Incoming::Pong(_))) => {}
+                Ok(Some(Incoming::Close(frame))) => {
+                    this.read_closed = true;
+                    match frame {
+                        Some(f) => this.queue_close(f.code, ""),
+                        None if !this.close_sent => {
+                            this.close_sent = true;
+                            encode_control(OpCode::Close, &[], &mut this.control);
+                        }
+                        None => {}
+                    }
+                    this.try_send_control(cx)?;
+                }
+                Err(e) => {
+                    this.read_closed = true;
+                    this.queue_close(e.close_code(), "WebSocket protocol error");
+                    let _ = this.try_send_control(cx);
+                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, e)));
+                }
+                Ok(None) => {
+                    if ready!(this.poll_read_more(cx))? == 0 {
+                        this.read_closed = true;
+                        this.decoder
+                            .decode_eof(&mut this.buf)
+                            .map_err(|e| io::Error::new(io::ErrorKind::UnexpectedEof, e))?;
+                        return Poll::Ready(Ok(()));
+                    }
+                }
             }
         }
-        let n = self.pending.len().min(buf.remaining());
-        buf.put_slice(&self.pending[..n]);
-        self.pending.advance(n);
-        Poll::Ready(Ok(()))
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsByteStream<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored(cx, &[io::IoSlice::new(buf)])
+        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
     }
 
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        ready!(Pin::new(&mut self.ws).poll_ready(cx)).map_err(io_error)?;
-        let len = bufs.iter().map(|b| b.len()).sum();
-        let mut message = BytesMut::with_capacity(len);
-        for b in bufs {
-            message.extend_from_slice(b);
+    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            // Finish the header of a frame whose first bytes are out.
+            while this.head_sent < this.head_len {
+                let head = &this.head[usize::from(this.head_sent)..usize::from(this.head_len)];
+                let n = ready!(Pin::new(&mut this.stream).poll_write(cx, head))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                this.head_sent += n as u8;
+            }
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            if this.frame_left > 0 {
+                // Inside a frame: the next `frame_left` bytes of the stream are its payload.
+                let (mut count, mut budget) = (0, this.frame_left);
+                for b in bufs.iter().take(MAX_SLICES) {
+                    if budget == 0 {
+                        break;
+                    }
+                    let take = b.len().min(budget);
+                    slices[count] = IoSlice::new(&b[..take]);
+                    count += 1;
+                    budget -= take;
+                }
+                if budget == this.frame_left {
+                    return Poll::Ready(Ok(0));
+                }
+                let n = ready!(Pin::new(&mut this.stream).poll_write_vectored(cx, &slices[..count]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                this.frame_left -= n;
+                return Poll::Ready(Ok(n));
+            }
+            ready!(this.poll_send_control(cx))?;
+            let bufs = &bufs[..bufs.len().min(MAX_SLICES - 1)];
+            let total: usize = bufs.iter().map(|b| b.len()).sum();
+            if total == 0 {
+                return Poll::Ready(Ok(0));
+            }
+            let (head, head_len) = header_bytes(OpCode::Binary, true, total);
+            slices[0] = IoSlice::new(&head[..head_len]);
+            for (slot, b) in slices[1..].iter_mut().zip(bufs) {
+                *slot = IoSlice::new(b);
+            }
+            // The frame is committed only once some of it is written: a write that would wait
+            // has written nothing, and the caller may offer different bytes next time.
+            let n = ready!(Pin::new(&mut this.stream).poll_write_vectored(cx, &slices[..=bufs.len()]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            this.head = head;
+            this.head_len = head_len as u8;
+            this.head_sent = n.min(head_len) as u8;
+            let payload = n.saturating_sub(head_len);
+            this.frame_left = total - payload;
+            if payload > 0 {
+                return Poll::Ready(Ok(payload));
+            }
         }
-        Pin::new(&mut self.ws).start_send(Message::Binary(message.freeze())).map_err(io_error)?;
-        Poll::Ready(Ok(len))
     }
 
     fn is_write_vectored(&self) -> bool {
         true
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.ws).poll_flush(cx).map_err(io_error)
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_send_control(cx))?;
+        Pin::new(&mut this.stream).poll_flush(cx)
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.ws).poll_close(cx).map_err(io_error)
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.at_boundary() {
+            this.queue_close(CloseCode::NORMAL, "");
+        }
+        ready!(this.poll_send_control(cx))?;
+        ready!(Pin::new(&mut this.stream).poll_flush(cx))?;
+        Pin::new(&mut this.stream).poll_shutdown(cx)
     }
 }

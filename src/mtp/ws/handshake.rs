@@ -17,12 +17,10 @@
 use std::fmt::Write;
 
 use percent_encoding::percent_decode_str;
-use tokio_tungstenite::tungstenite::{
-    handshake::derive_accept_key,
-    http::{
-        HeaderMap, Method, Request, StatusCode,
-        header::{CONNECTION, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE},
-    },
+use base64::Engine;
+use http::{
+    HeaderMap, Method, Request, StatusCode,
+    header::{CONNECTION, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE},
 };
 
 use crate::usp::{EndpointId, EndpointIdError};
@@ -164,8 +162,18 @@ pub fn check_upgrade<B>(req: &Request<B>) -> Result<String, Refusal> {
     }
 }
 
+/// `Sec-WebSocket-Accept` for `key` (RFC 6455 §4.2.2): base64 of the SHA-1 of the key and the
+/// protocol's GUID.
+pub fn derive_accept_key(key: &[u8]) -> String {
+    const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    let mut sha1 = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    sha1.update(key);
+    sha1.update(GUID);
+    base64::engine::general_purpose::STANDARD.encode(sha1.finish())
+}
+
 /// Whether a comma-separated header contains `token`, ignoring case.
-fn has_token(headers: &HeaderMap, name: impl tokio_tungstenite::tungstenite::http::header::AsHeaderName, token: &str) -> bool {
+fn has_token(headers: &HeaderMap, name: impl http::header::AsHeaderName, token: &str) -> bool {
     headers
         .get_all(name)
         .iter()
@@ -221,7 +229,7 @@ pub fn switching_protocols(accept: &str, negotiated: &Negotiated, policy: &Hands
 /// User name and password of an `Authorization: Basic` header (RFC 7617), if present.
 pub fn basic_credentials<B>(req: &Request<B>) -> Option<(String, Vec<u8>)> {
     use base64::Engine;
-    let value = req.headers().get(tokio_tungstenite::tungstenite::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -300,6 +308,12 @@ fn unquote(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_key_is_the_rfc_example() {
+        // RFC 6455 §1.3.
+        assert_eq!(derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
 
     fn policy(server_eid: Option<&str>) -> HandshakePolicy {
         HandshakePolicy { path: "/usp".into(), server_eid: server_eid.map(Into::into), mqtt_path: Some("/mqtt".into()) }

@@ -3,11 +3,15 @@
 //!
 //! - [`handshake`]: the opening handshake as pure functions (subprotocol, endpoint ID).
 //! - [`upgrade`]: reading the HTTP request head off the socket.
+//! - [`codec`]: RFC 6455 framing as a pure state machine (client frames in, server headers out).
 //! - [`session`]: one connection's loop (Records, pings, idle timeout, close codes).
+//! - [`bytestream`]: the connection as a byte stream, for MQTT over WebSocket.
 //! - this file: the listener that ties them to the router.
 
 pub mod bytestream;
+pub mod codec;
 pub mod handshake;
+mod prefixed;
 pub mod session;
 pub mod upgrade;
 
@@ -16,10 +20,6 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use tokio::io::AsyncWriteExt;
 use tokio::time::timeout;
-use tokio_tungstenite::{
-    WebSocketStream,
-    tungstenite::protocol::{Role, WebSocketConfig},
-};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{debug, info};
 
@@ -37,7 +37,8 @@ struct Settings {
     auth: Arc<crate::auth::Authenticator>,
     /// The broker behind MQTT over WebSocket, when the MQTT MTP runs.
     mqtt: Option<Arc<MqttShared>>,
-    websocket: WebSocketConfig,
+    /// Largest message accepted (a Record, or a run of MQTT bytes).
+    max_message: usize,
     timers: SessionTimers,
     handshake_timeout: Duration,
 }
@@ -70,12 +71,6 @@ impl WsListener {
         let listener = Listener::bind("ws", addr, tls, limits)
             .await
             .with_context(|| format!("binding the WebSocket listener on {addr}"))?;
-        let websocket = WebSocketConfig::default()
-            .max_message_size(Some(config.max_record_size))
-            .max_frame_size(Some(config.max_record_size))
-            // Small until a connection is busy: idle connections are most of a fleet.
-            .read_buffer_size(8 * 1024)
-            .write_buffer_size(64 * 1024);
         let settings = Arc::new(Settings {
             policy: HandshakePolicy {
                 path: config.path.clone(),
@@ -84,7 +79,7 @@ impl WsListener {
             },
             auth,
             mqtt: mqtt.map(|(shared, _)| shared),
-            websocket,
+            max_message: config.max_record_size,
             timers: SessionTimers {
                 ping_interval: config.ping_interval,
                 idle_timeout: config.idle_timeout,
@@ -116,9 +111,9 @@ async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: A
         Ok(Ok((Opened::Usp(n), rest))) => (n, rest),
         Ok(Ok((Opened::Mqtt, rest))) => {
             let Some(mqtt) = settings.mqtt.clone() else { return };
-            let ws = WebSocketStream::from_partially_read(stream, rest.to_vec(), Role::Server, Some(settings.websocket)).await;
+            let ws = bytestream::WsByteStream::new(stream, rest, settings.max_message);
             let allowed = mqtt.rate.allow(peer.ip(), std::time::Instant::now());
-            crate::mtp::mqtt::connection::serve(bytestream::WsByteStream::new(ws), peer, mqtt, shutdown, allowed).await;
+            crate::mtp::mqtt::connection::serve(ws, peer, mqtt, shutdown, allowed).await;
             return;
         }
         Ok(Err(Some(refusal))) => {
@@ -136,10 +131,10 @@ async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: A
             return;
         }
     };
-    let ws = WebSocketStream::from_partially_read(stream, rest.to_vec(), Role::Server, Some(settings.websocket)).await;
+    let stream = prefixed::Prefixed::new(stream, rest);
     info!(eid = %negotiated.eid, %peer, "websocket endpoint connected");
     let session = router.attach(negotiated.eid.clone(), Mtp::WebSocket, peer.to_string());
-    session::run(ws, session, settings.timers, shutdown).await;
+    session::run(stream, settings.max_message, session, settings.timers, shutdown).await;
     info!(eid = %negotiated.eid, %peer, "websocket endpoint disconnected");
 }
 

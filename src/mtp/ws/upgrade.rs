@@ -1,12 +1,12 @@
 //! Reads the HTTP request head of a WebSocket upgrade off the socket.
 //!
-//! We read it ourselves rather than through tungstenite's server handshake so that every
-//! refusal gets a proper HTTP answer (tungstenite closes silently on a request it rejects), and
-//! so that one port can later dispatch other subprotocols (MQTT over WebSocket) by path.
+//! We read it ourselves rather than through a WebSocket library's server handshake so that every
+//! refusal gets a proper HTTP answer (tungstenite, for one, closes silently on a request it
+//! rejects), and so that one port can dispatch other subprotocols (MQTT over WebSocket) by path.
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Method, Request, Uri, Version};
+use http::{HeaderName, HeaderValue, Method, Request, Uri, Version};
 
 use super::handshake::Refusal;
 
