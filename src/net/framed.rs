@@ -109,17 +109,7 @@ where
     }
 
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
-            self.buf.reserve(READ_CHUNK);
-        }
-        // One `read_buf` per poll: it reads at most once and keeps nothing between polls.
-        let polled = pin!(self.stream.read_buf(&mut self.buf)).poll(cx);
-        if polled.is_pending() && self.buf.is_empty() {
-            // Nothing to read and nothing half-decoded: hold no buffer while we wait. A wait
-            // borrows no memory (the waker is registered with the socket), so this is safe.
-            self.buf = BytesMut::new();
-        }
-        polled
+        poll_read_lazily(&mut self.stream, &mut self.buf, cx)
     }
 
     /// The next item; `Ok(None)` at a clean end of stream.
@@ -187,6 +177,26 @@ where
         })
         .await;
     }
+}
+
+/// Reads more bytes into `buf` without holding a buffer while the stream has nothing: space
+/// is reserved for one poll, and if that poll would wait with nothing buffered the buffer is
+/// released. A wait borrows no memory (the waker is registered with the socket), so an idle
+/// connection costs no read buffer. Cancel-safe: nothing is kept between polls.
+pub async fn read_lazily<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut) -> io::Result<usize> {
+    poll_fn(|cx| poll_read_lazily(stream, buf, cx)).await
+}
+
+fn poll_read_lazily<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    if buf.capacity() - buf.len() < READ_CHUNK / 2 {
+        buf.reserve(READ_CHUNK);
+    }
+    // One `read_buf` per poll: it reads at most once and keeps nothing between polls.
+    let polled = pin!(stream.read_buf(buf)).poll(cx);
+    if polled.is_pending() && buf.is_empty() {
+        *buf = BytesMut::new();
+    }
+    polled
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ mod inbound;
 mod route;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,7 +23,7 @@ use tracing::{debug, info};
 use super::broker::{Attached, Broker, Message, MqttSession};
 use super::codec::{Decoder, Disconnect, Packet, ProtocolVersion, Publish, ReasonCode, Utf8Bytes};
 use super::settings::MqttSettings;
-use crate::net::Segments;
+use crate::net::{Segments, read_lazily};
 use crate::router::{DropReason, Router};
 use connect::Negotiated;
 use route::Endpoint;
@@ -33,8 +32,6 @@ use route::Endpoint;
 const ROUTED_BATCH: usize = 64;
 /// A turn that wrote less than this is a quiet one: the write scratch is given back after it.
 const LIGHT_TURN: usize = 512;
-/// Read headroom reserved before a read.
-const READ_CHUNK: usize = 4096;
 
 /// What every connection of the listener shares.
 pub struct Shared {
@@ -402,23 +399,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection<S> {
             }
         });
     }
-}
-
-/// Reads more bytes into `buf`, holding no buffer while the stream has nothing: the space is
-/// reserved for one poll and given back if that poll would wait with nothing buffered, so an
-/// idle connection costs no read buffer. Cancel-safe: nothing is kept between polls.
-async fn read_lazily<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut) -> std::io::Result<usize> {
-    std::future::poll_fn(|cx| {
-        if buf.capacity() - buf.len() < READ_CHUNK / 2 {
-            buf.reserve(READ_CHUNK);
-        }
-        let polled = std::pin::pin!(stream.read_buf(buf)).poll(cx);
-        if polled.is_pending() && buf.is_empty() {
-            *buf = BytesMut::new();
-        }
-        polled
-    })
-    .await
 }
 
 fn far_future() -> tokio::time::Instant {
