@@ -65,6 +65,11 @@ pub struct Broker {
     sessions: DashMap<Arc<str>, Arc<MqttSession>>,
     tree: RwLock<TopicTree<Arc<str>, Subscriber>>,
     retained: Mutex<Retained>,
+    /// Sessions that outlived their connection, for [`Broker::expire_sessions`] to check, so
+    /// the periodic sweep does not walk every connected session (100k idle clients would
+    /// otherwise cost 100k lock/unlock pairs a second). Entries whose client came back are
+    /// dropped by the next sweep.
+    offline: Mutex<Vec<Arc<MqttSession>>>,
     next_owner: AtomicU64,
     pub stats: BrokerStats,
 }
@@ -84,6 +89,7 @@ impl Broker {
             sessions: DashMap::new(),
             tree: RwLock::new(TopicTree::default()),
             retained: Mutex::new(Retained::new(limits.max_retained)),
+            offline: Mutex::new(Vec::new()),
             next_owner: AtomicU64::new(1),
             stats: BrokerStats::default(),
         }
@@ -133,20 +139,31 @@ impl Broker {
         }
         if session.state().expiry.is_zero() {
             self.remove_session(session);
+        } else {
+            self.offline.lock().unwrap_or_else(|e| e.into_inner()).push(session.clone());
         }
     }
 
     /// Removes sessions whose client stayed away longer than their expiry.
     pub fn expire_sessions(&self, now: Instant) {
-        let expired: Vec<Arc<MqttSession>> = self
-            .sessions
-            .iter()
-            .filter(|s| {
+        let mut expired = Vec::new();
+        {
+            let mut offline = self.offline.lock().unwrap_or_else(|e| e.into_inner());
+            // A session that went offline twice since the last sweep is listed twice.
+            offline.sort_unstable_by_key(|s| Arc::as_ptr(s));
+            offline.dedup_by(|a, b| Arc::ptr_eq(a, b));
+            offline.retain(|s| {
                 let st = s.state();
-                st.offline_since.is_some_and(|since| now.duration_since(since) >= st.expiry)
-            })
-            .map(|s| s.clone())
-            .collect();
+                match st.offline_since {
+                    None => false, // its client is back
+                    Some(since) if now.duration_since(since) >= st.expiry => {
+                        expired.push(s.clone());
+                        false
+                    }
+                    Some(_) => true,
+                }
+            });
+        }
         for s in expired {
             self.stats.expired_sessions.fetch_add(1, Relaxed);
             self.remove_session(&s);
@@ -237,5 +254,55 @@ impl Broker {
 
     pub fn retained_count(&self) -> usize {
         self.retained.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broker() -> Broker {
+        Broker::new(BrokerLimits { max_queued: 16, max_retained: 16 })
+    }
+
+    fn open(b: &Broker, id: &str, clean: bool, expiry: Duration) -> Attached {
+        b.open(id.into(), clean, expiry, None, CancellationToken::new())
+    }
+
+    #[test]
+    fn offline_sessions_expire_and_returning_ones_do_not() {
+        let b = broker();
+        let t0 = Instant::now();
+        let gone = open(&b, "gone", true, Duration::from_secs(10));
+        let back = open(&b, "back", true, Duration::from_secs(10));
+        let online = open(&b, "online", true, Duration::from_secs(10));
+        let none = open(&b, "no-expiry", true, Duration::ZERO);
+        b.close(&gone, t0);
+        b.close(&back, t0);
+        b.close(&none, t0);
+        assert_eq!(b.session_count(), 3, "a session without expiry goes with its connection");
+        let _back_again = open(&b, "back", false, Duration::from_secs(10));
+
+        b.expire_sessions(t0 + Duration::from_secs(5));
+        assert_eq!(b.session_count(), 3, "nothing expires early");
+        b.expire_sessions(t0 + Duration::from_secs(11));
+        assert_eq!(b.session_count(), 2);
+        assert_eq!(b.stats.expired_sessions.load(Relaxed), 1);
+        assert!(b.sessions.contains_key("back") && b.sessions.contains_key("online"));
+        assert!(b.offline.lock().unwrap().is_empty(), "the sweep keeps only sessions still offline");
+        drop(online);
+    }
+
+    #[test]
+    fn a_session_offline_twice_is_expired_once() {
+        let b = broker();
+        let t0 = Instant::now();
+        let first = open(&b, "twice", true, Duration::from_secs(1));
+        b.close(&first, t0);
+        let second = open(&b, "twice", false, Duration::from_secs(1));
+        b.close(&second, t0);
+        b.expire_sessions(t0 + Duration::from_secs(2));
+        assert_eq!(b.session_count(), 0);
+        assert_eq!(b.stats.expired_sessions.load(Relaxed), 1);
     }
 }
