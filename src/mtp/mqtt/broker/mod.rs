@@ -13,7 +13,6 @@ pub mod retained;
 pub mod session;
 pub mod topic_tree;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, atomic::{AtomicU64, Ordering::Relaxed}};
 use std::time::{Duration, Instant};
 
@@ -219,20 +218,28 @@ impl Broker {
         if msg.retain && self.retained.lock().unwrap_or_else(|e| e.into_inner()).apply(msg) == RetainOutcome::Full {
             tracing::debug!(topic = msg.topic.as_str(), "retained store full; not retained");
         }
-        // One copy per client, at the highest QoS of its matching subscriptions (§3.3.4).
-        let mut targets: HashMap<Arc<str>, (QoS, bool, Vec<u32>)> = HashMap::new();
+        // One copy per client, at the highest QoS of its matching subscriptions (§3.3.4). The
+        // matches are gathered in one Vec and merged per client after sorting: most topics
+        // have one or two subscribers, and a map per publish cost more than the delivery.
+        let mut matches: Vec<(Arc<str>, Subscriber)> = Vec::new();
         self.tree.read().unwrap_or_else(|e| e.into_inner()).for_each_match(msg.topic.as_str(), |client, sub| {
-            if sub.options.no_local && msg.publisher.as_deref() == Some(&**client) {
-                return;
+            if !(sub.options.no_local && msg.publisher.as_deref() == Some(&**client)) {
+                matches.push((client.clone(), *sub));
             }
-            let t = targets.entry(client.clone()).or_insert((QoS::AtMostOnce, false, Vec::new()));
-            t.0 = t.0.max(sub.options.qos);
-            t.1 |= sub.options.retain_as_published;
-            t.2.extend(sub.id);
         });
-        let mut delivered = Vec::with_capacity(targets.len());
-        for (client, (qos, retain_as_published, sub_ids)) in targets {
-            let Some(session) = self.sessions.get(&client).map(|s| s.clone()) else { continue };
+        if matches.len() > 1 {
+            matches.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
+        let mut delivered = Vec::with_capacity(matches.len());
+        let mut rest = matches.as_slice();
+        while let Some(((client, _), _)) = rest.split_first() {
+            let same = rest.iter().take_while(|(c, _)| c == client).count();
+            let (group, tail) = rest.split_at(same);
+            rest = tail;
+            let qos = group.iter().map(|(_, s)| s.options.qos).max().unwrap_or(QoS::AtMostOnce);
+            let retain_as_published = group.iter().any(|(_, s)| s.options.retain_as_published);
+            let sub_ids = group.iter().filter_map(|(_, s)| s.id).collect();
+            let Some(session) = self.sessions.get(client).map(|s| s.clone()) else { continue };
             let out = Outgoing { msg: msg.clone(), qos: msg.qos.min(qos), retain: msg.retain && retain_as_published, sub_ids };
             if session.enqueue(out) {
                 self.stats.delivered.fetch_add(1, Relaxed);
