@@ -16,6 +16,7 @@ pub mod mqtt;
 mod outbox;
 pub mod stomp;
 pub mod tcp;
+mod wire;
 pub mod ws;
 
 /// Which side of a pair an endpoint is.

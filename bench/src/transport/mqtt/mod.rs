@@ -32,7 +32,12 @@ use tokio::{
 use crate::source::Sources;
 
 use self::codec::{Ack, ConnectOptions, Decoder, MqttError, Packet, Publish, PublishTemplate, Version};
-use super::{CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink, outbox::Outbox, tune};
+use super::{
+    CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink,
+    outbox::Outbox,
+    tune,
+    wire::{self, READ_CHUNK},
+};
 
 /// Topic prefix of USP endpoints, as usphub's default `mqtt.topic_prefix`.
 pub const TOPIC_PREFIX: &str = "usp/v1";
@@ -50,8 +55,6 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const RATE_RETRY_FOR: Duration = Duration::from_secs(60);
 /// Bytes queued before a `feed` writes them anyway.
 const FLUSH_AT: usize = 64 * 1024;
-/// Read buffer growth step.
-const READ_CHUNK: usize = 16 * 1024;
 
 /// Connects endpoints to an MQTT broker.
 pub struct MqttConnector {
@@ -210,11 +213,9 @@ impl RecordLink for MqttLink {
                 Ok(None) => {}
                 Err(e) => return Some(Err(e)),
             }
-            reserve(&mut self.rbuf);
-            match self.rd.try_read_buf(&mut self.rbuf) {
-                Ok(0) => return Some(Ok(None)),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return None,
+            match wire::try_fill(&self.rd, &mut self.rbuf)? {
+                Ok(true) => {}
+                Ok(false) => return Some(Ok(None)),
                 Err(e) => return Some(Err(e.into())),
             }
         }
@@ -322,7 +323,7 @@ impl MqttLink {
     /// PINGREQ when due meanwhile. `false` at end of stream. Cancel-safe: reads and writes only
     /// take effect when they complete.
     async fn read_more(&mut self) -> Result<bool, LinkError> {
-        reserve(&mut self.rbuf);
+        wire::reserve(&mut self.rbuf);
         loop {
             let Self { rd, wr, rbuf, out, ping, .. } = self;
             let event = tokio::select! {
@@ -431,11 +432,4 @@ enum Event {
     Wrote(std::io::Result<usize>),
     Read(std::io::Result<usize>),
     PingDue,
-}
-
-/// Makes room for a read of at least a few KiB.
-fn reserve(buf: &mut BytesMut) {
-    if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-        buf.reserve(READ_CHUNK);
-    }
 }

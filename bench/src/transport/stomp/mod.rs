@@ -28,12 +28,17 @@ use crate::source::Sources;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::AsyncWriteExt,
     net::tcp::{OwnedReadHalf, OwnedWriteHalf},
 };
 
 use self::codec::{Command, Decoder, Frame, StompError, escape, unescape};
-use super::{CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink, outbox::Outbox, tune};
+use super::{
+    CLOSE_TIMEOUT, Connector, Endpoint, LinkError, RecordLink,
+    outbox::Outbox,
+    tune,
+    wire::{self, READ_CHUNK},
+};
 
 /// Largest frame accepted from the server.
 const MAX_FRAME: usize = 5 * 1024 * 1024 + 64 * 1024;
@@ -41,8 +46,6 @@ const MAX_FRAME: usize = 5 * 1024 * 1024 + 64 * 1024;
 const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Bytes queued before a `feed` writes them anyway.
 const FLUSH_AT: usize = 64 * 1024;
-/// Read buffer growth step.
-const READ_CHUNK: usize = 16 * 1024;
 /// Every frame ends with a NUL.
 const FRAME_END: &[u8] = b"\0";
 
@@ -180,11 +183,9 @@ impl RecordLink for StompLink {
                 Ok(None) => {}
                 Err(e) => return Some(Err(e)),
             }
-            reserve(&mut self.rbuf);
-            match self.rd.try_read_buf(&mut self.rbuf) {
-                Ok(0) => return Some(Ok(None)),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return None,
+            match wire::try_fill(&self.rd, &mut self.rbuf)? {
+                Ok(true) => {}
+                Ok(false) => return Some(Ok(None)),
                 Err(e) => return Some(Err(e.into())),
             }
         }
@@ -265,15 +266,7 @@ impl StompLink {
 
     /// Reads more bytes, writing out anything queued meanwhile. `false` at end of stream.
     async fn read_more(&mut self) -> Result<bool, LinkError> {
-        reserve(&mut self.rbuf);
-        loop {
-            let Self { rd, wr, rbuf, out, .. } = self;
-            tokio::select! {
-                biased;
-                written = wr.write_buf(out), if !out.is_empty() => { written?; }
-                read = rd.read_buf(rbuf) => return Ok(read? > 0),
-            }
-        }
+        Ok(wire::read_while_writing(&mut self.rd, &mut self.wr, &mut self.rbuf, &mut self.out).await?)
     }
 
     /// Handles buffered frames up to the next Record, which it returns.
@@ -308,11 +301,4 @@ fn server_error(frame: &Frame) -> StompError {
     let body = String::from_utf8_lossy(&frame.body);
     let message = if body.trim().is_empty() { message } else { format!("{message}: {}", body.trim()) };
     StompError::ServerError { message: message.chars().take(300).collect() }
-}
-
-/// Makes room for a read of at least a few KiB.
-fn reserve(buf: &mut BytesMut) {
-    if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-        buf.reserve(READ_CHUNK);
-    }
 }
