@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{info, warn};
 
-use crate::admin::{AdminListener, Readiness};
+use crate::admin::{AdminListener, AdminState, ApiGuard, CwmpSlot, Readiness};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::mtp::mqtt::MqttListener;
@@ -52,6 +52,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let tracker = TaskTracker::new();
     let ready = Readiness::default();
     let sources = MetricsSources::default();
+    // Filled when the CWMP gateway has started; until then (or with CWMP off) its API is 404.
+    let cwmp_slot = CwmpSlot::default();
 
     // Admin first, so probes see 503 rather than a refused connection while the rest binds.
     let admin_addr = match config.admin.listen.as_addr() {
@@ -60,8 +62,15 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
                 .await
                 .with_context(|| format!("binding the admin listener on {addr}"))?;
             let local = admin.local_addr()?;
-            tracker.spawn(admin.run(router.clone(), sources.clone(), ready.clone(), shutdown.clone(), tracker.clone()));
-            info!(addr = %local, "admin listening (/healthz, /metrics, /api/v1/endpoints)");
+            let state = AdminState {
+                router: router.clone(),
+                sources: sources.clone(),
+                ready: ready.clone(),
+                cwmp: cwmp_slot.clone(),
+                guard: ApiGuard::new(config.admin.api_token.as_deref()),
+            };
+            tracker.spawn(admin.run(state, shutdown.clone(), tracker.clone()));
+            info!(addr = %local, "admin listening (/healthz, /metrics, /api/v1/endpoints, /api/v1/cwmp/devices)");
             Some(local)
         }
         None => None,
@@ -124,6 +133,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
             let gateway = crate::cwmp::gateway::start(addr, &config.cwmp, router.clone(), translator, shutdown.clone(), tracker.clone());
             let gateway = gateway.await?;
             sources.add(Arc::new(gateway.engine.clone()));
+            cwmp_slot.set(Arc::new(gateway.engine.clone()));
             Some(gateway.addr)
         }
         None => None,

@@ -1,9 +1,13 @@
-//! The admin listener: health, Prometheus metrics and the endpoint listing.
+//! The admin listener: health, Prometheus metrics, the endpoint listing, and the CWMP device
+//! API (`/api/v1/cwmp/…`, see [`cwmp`]).
 //!
 //! Plain hyper on its own port, so that scraping and probing never share a queue with device
 //! traffic, and so that it can answer "not ready" while the other listeners are still binding.
 
+pub mod cwmp;
+mod guard;
 mod prometheus;
+mod reply;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -12,13 +16,16 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{Method, Request, Response, StatusCode, header::CONTENT_TYPE, service::service_fn};
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode, header::CONTENT_TYPE, service::service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::debug;
+
+pub use cwmp::{CwmpAdmin, CwmpSlot};
+pub use guard::ApiGuard;
+use reply::Reply;
 
 use crate::router::Router;
 use crate::telemetry::MetricsSources;
@@ -37,6 +44,17 @@ impl Readiness {
     }
 }
 
+/// Everything the admin routes read from or act on.
+#[derive(Clone)]
+pub struct AdminState {
+    pub router: Router,
+    pub sources: MetricsSources,
+    pub ready: Readiness,
+    /// The CWMP gateway, once started.
+    pub cwmp: CwmpSlot,
+    pub guard: ApiGuard,
+}
+
 pub struct AdminListener {
     tcp: TcpListener,
 }
@@ -50,27 +68,20 @@ impl AdminListener {
         self.tcp.local_addr()
     }
 
-    pub async fn run(
-        self,
-        router: Router,
-        sources: MetricsSources,
-        ready: Readiness,
-        shutdown: CancellationToken,
-        tracker: TaskTracker,
-    ) {
+    pub async fn run(self, state: AdminState, shutdown: CancellationToken, tracker: TaskTracker) {
         loop {
-            let (tcp, _) = tokio::select! {
+            let (tcp, peer) = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 a = self.tcp.accept() => match a {
                     Ok(a) => a,
                     Err(_) => continue,
                 },
             };
-            let (router, sources, ready, shutdown) = (router.clone(), sources.clone(), ready.clone(), shutdown.clone());
+            let (state, shutdown) = (state.clone(), shutdown.clone());
             tracker.spawn(async move {
                 let service = service_fn(move |req| {
-                    let resp = respond(&req, &router, &sources, &ready);
-                    async move { Ok::<_, Infallible>(resp) }
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(respond(req, peer, &state).await) }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
@@ -86,33 +97,28 @@ impl AdminListener {
     }
 }
 
-fn respond<B>(req: &Request<B>, router: &Router, sources: &MetricsSources, ready: &Readiness) -> Response<Full<Bytes>> {
+async fn respond(req: Request<Incoming>, peer: SocketAddr, state: &AdminState) -> Reply {
+    if cwmp::is_cwmp_path(req.uri().path()) {
+        return cwmp::handle(req, peer.ip(), &state.cwmp, &state.guard).await;
+    }
+    let known = matches!(req.uri().path(), "/healthz" | "/metrics" | "/api/v1/endpoints");
+    if !known {
+        return reply::text(StatusCode::NOT_FOUND, "not found\n".into());
+    }
     if req.method() != Method::GET {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n".into());
+        return reply::text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n".into());
     }
     match req.uri().path() {
-        "/healthz" if ready.is_ready() => text(StatusCode::OK, "ok\n".into()),
-        "/healthz" => text(StatusCode::SERVICE_UNAVAILABLE, "starting\n".into()),
+        "/healthz" if state.ready.is_ready() => reply::text(StatusCode::OK, "ok\n".into()),
+        "/healthz" => reply::text(StatusCode::SERVICE_UNAVAILABLE, "starting\n".into()),
         "/metrics" => {
-            let mut body = prometheus::render(router);
-            sources.render(&mut body);
-            let mut resp = text(StatusCode::OK, body);
+            let mut body = prometheus::render(&state.router);
+            state.sources.render(&mut body);
+            let mut resp = reply::text(StatusCode::OK, body);
             resp.headers_mut()
                 .insert(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8".parse().unwrap());
             resp
         }
-        "/api/v1/endpoints" => {
-            let body = serde_json::to_vec(&router.endpoints()).unwrap_or_default();
-            let mut resp = Response::new(Full::new(Bytes::from(body)));
-            resp.headers_mut().insert(CONTENT_TYPE, "application/json".parse().unwrap());
-            resp
-        }
-        _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
+        _ => reply::json(&state.router.endpoints()),
     }
-}
-
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() = status;
-    resp
 }

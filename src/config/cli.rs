@@ -33,7 +33,7 @@ pub struct Cli {
     /// CWMP (TR-069 ACS) listener.
     #[arg(long, value_name = "ADDR")]
     pub cwmp: Option<Listen>,
-    /// Admin listener: /healthz, /metrics, /api/v1/endpoints.
+    /// Admin listener: /healthz, /metrics, /api/v1/endpoints, /api/v1/cwmp/devices.
     #[arg(long, value_name = "ADDR")]
     pub admin: Option<Listen>,
     #[command(subcommand)]

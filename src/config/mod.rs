@@ -82,6 +82,9 @@ pub struct RouterConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
     pub listen: Listen,
+    /// Bearer token the admin API's changing routes (PUT, DELETE) require. Unset: those routes
+    /// are served to loopback peers only, so a default install is not writable from the network.
+    pub api_token: Option<String>,
 }
 
 impl Default for Config {
@@ -122,7 +125,7 @@ impl Default for RouterConfig {
 
 impl Default for AdminConfig {
     fn default() -> Self {
-        Self { listen: Listen::addr("127.0.0.1:9100") }
+        Self { listen: Listen::addr("127.0.0.1:9100"), api_token: None }
     }
 }
 
@@ -186,6 +189,9 @@ impl Config {
         self.stomp.validate()?;
         self.uds.validate()?;
         self.cwmp.validate()?;
+        if self.admin.api_token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return bad("admin.api_token must not be empty (leave it out to allow loopback only)".into());
+        }
         Ok(())
     }
 }
@@ -208,6 +214,15 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<Config>("[ws]\nlisten = \"off\"\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn admin_api_token_is_read_and_must_not_be_blank() {
+        let c: Config = toml::from_str("[admin]\napi_token = \"s3cret\"\n").unwrap();
+        assert_eq!(c.admin.api_token.as_deref(), Some("s3cret"));
+        assert!(c.validate().is_ok());
+        let blank: Config = toml::from_str("[admin]\napi_token = \" \"\n").unwrap();
+        assert!(blank.validate().is_err());
     }
 
     #[test]

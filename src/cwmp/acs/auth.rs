@@ -42,6 +42,15 @@ impl Principal {
 #[derive(Debug)]
 pub struct Challenge(pub Vec<String>);
 
+/// Why an authenticated principal may not run a given CPE's session.
+#[derive(Debug)]
+pub enum NotAdmitted {
+    /// Another CPE's own login: 403.
+    OtherDevice,
+    /// The shared login, for a CPE that has its own: 401, so it logs in with its own.
+    OwnLoginRequired(Challenge),
+}
+
 pub struct CpeAuth {
     mode: CwmpAuthMode,
     realm: String,
@@ -97,6 +106,26 @@ impl CpeAuth {
                 }
             }
             _ => Err(self.challenge(false)),
+        }
+    }
+
+    /// Whether `principal` may run sessions of the CPE `eid`. A CPE's own login binds it to
+    /// that CPE; and once an operator gave a CPE its own login, the shared one no longer
+    /// admits it (else the per-device login would add nothing).
+    pub async fn admit(&self, principal: &Principal, eid: &str) -> Result<(), NotAdmitted> {
+        match principal {
+            Principal::Anyone => Ok(()),
+            Principal::Device(_) if principal.may_act_for(eid) => Ok(()),
+            Principal::Device(_) => Err(NotAdmitted::OtherDevice),
+            Principal::Shared => {
+                let (registry, key) = (self.registry.clone(), eid.to_owned());
+                let own = tokio::task::spawn_blocking(move || registry.device(&key)).await;
+                match own {
+                    Ok(Ok(record)) if record.as_ref().is_none_or(|r| r.acs_credentials.is_none()) => Ok(()),
+                    // Has its own login, or the registry cannot tell: refuse rather than guess.
+                    _ => Err(NotAdmitted::OwnLoginRequired(self.challenge(false))),
+                }
+            }
         }
     }
 

@@ -16,7 +16,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use tracing::debug;
 
 use super::Front;
-use super::auth::Principal;
+use super::auth::{NotAdmitted, Principal};
 use super::session::CpePost;
 use super::sessions::{COOKIE_NAME, session_cookie};
 use crate::cwmp::engine::{AcsAnswer, SessionId};
@@ -85,8 +85,8 @@ pub async fn handle(
     }
     let (session, eid) = match known {
         Some(known) => known,
-        None => match front.sessions.unique_for_peer(peer.ip()) {
-            Some((id, eid)) if principal.as_ref().is_some_and(|p| p.may_act_for(eid.as_str())) => (id, eid),
+        None => match (front.sessions.unique_for_peer(peer.ip()), principal) {
+            (Some((id, eid)), Some(p)) if front.auth.admit(&p, eid.as_str()).await.is_ok() => (id, eid),
             _ => return closing(StatusCode::BAD_REQUEST),
         },
     };
@@ -111,9 +111,16 @@ async fn inform(
         Ok(eid) => eid,
         Err(e) => return soap_fault(&envelope, &format!("Inform: DeviceId gives no endpoint ID: {e}")),
     };
-    if !principal.may_act_for(eid.as_str()) {
-        debug!(%peer, %eid, "credentials of another CPE");
-        return empty(StatusCode::FORBIDDEN);
+    match front.auth.admit(&principal, eid.as_str()).await {
+        Ok(()) => {}
+        Err(NotAdmitted::OtherDevice) => {
+            debug!(%peer, %eid, "credentials of another CPE");
+            return empty(StatusCode::FORBIDDEN);
+        }
+        Err(NotAdmitted::OwnLoginRequired(challenge)) => {
+            debug!(%peer, %eid, "shared credentials for a CPE with its own login");
+            return unauthorized(challenge.0);
+        }
     }
     let session = SessionId::random();
     let answer = front.engine.inform(eid.clone(), envelope, peer.ip(), session).await;

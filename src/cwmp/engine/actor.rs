@@ -178,6 +178,7 @@ impl DeviceActor {
                 let _ = answer.send(reply);
             }
             DeviceEvent::ConnectionRequestDone(result) => self.connection_request_done(result),
+            DeviceEvent::RecordChanged => self.reload_record().await,
             DeviceEvent::Forget { .. } => unreachable!("handled by the loop"),
         }
     }

@@ -9,6 +9,7 @@
 //! Actors start with the hub for every registered CPE, and on the first Inform of a new one.
 
 mod actor;
+mod admin;
 mod bridge;
 pub mod metrics;
 mod notify;
@@ -115,6 +116,8 @@ enum DeviceEvent {
     Post { session: SessionId, post: CpePost, answer: oneshot::Sender<AcsAnswer> },
     /// A connection request the actor started has finished.
     ConnectionRequestDone(Result<(), ConnectionRequestError>),
+    /// An operator changed the CPE's registry record (a login): read it again.
+    RecordChanged,
     /// The device is being deleted: stop (waiting tasks get their USP Error), then say so.
     Forget { stopped: oneshot::Sender<()> },
 }

@@ -1,8 +1,8 @@
 //! Reaching a CPE that is not in session: when a connection request is due, sending it off the
-//! actor's loop, and what its outcome means for the tasks waiting.
+//! actor's loop with the CPE's current login, and what its outcome means for the tasks waiting.
 
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use super::super::DeviceEvent;
 use super::DeviceActor;
@@ -50,6 +50,18 @@ impl DeviceActor {
         });
     }
 
+    /// Reads the CPE's record again after an operator changed it, so the next connection
+    /// request answers with the new login. A failed read keeps the copy it has.
+    pub(super) async fn reload_record(&mut self) {
+        let (registry, eid) = (self.engine.0.registry.clone(), self.eid().to_string());
+        match tokio::task::spawn_blocking(move || registry.device(&eid)).await {
+            Ok(Ok(Some(record))) => self.record = Some(record),
+            // Deleted meanwhile: the Forget that follows stops this actor.
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => warn!(eid = %self.eid(), error = %e, "registry read failed; keeping the old record"),
+            Err(e) => warn!(eid = %self.eid(), error = %e, "registry read panicked"),
+        }
+    }
 
     pub(super) fn connection_request_done(&mut self, result: Result<(), ConnectionRequestError>) {
         self.reach.in_flight = false;
