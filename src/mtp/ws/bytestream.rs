@@ -258,3 +258,95 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsByteStream<S> {
         Pin::new(&mut this.stream).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mtp::ws::codec::encode_client_frame;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Server frames off the wire: (opcode, payload) pairs.
+    fn server_frames(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while !wire.is_empty() {
+            let (op, short) = (wire[0] & 0x0F, wire[1]);
+            assert_eq!(wire[0] & 0x80, 0x80, "FIN");
+            assert_eq!(short & 0x80, 0, "server frames are not masked");
+            let (head, len) = match short {
+                126 => (4, usize::from(u16::from_be_bytes([wire[2], wire[3]]))),
+                127 => (10, u64::from_be_bytes(wire[2..10].try_into().unwrap()) as usize),
+                n => (2, usize::from(n)),
+            };
+            frames.push((op, wire[head..head + len].to_vec()));
+            wire = &wire[head + len..];
+        }
+        frames
+    }
+
+    #[tokio::test]
+    async fn writes_become_binary_frames_through_short_writes() {
+        // A tiny pipe cuts writes inside headers and payloads.
+        let (ours, mut theirs) = tokio::io::duplex(7);
+        let mut ws = WsByteStream::new(ours, BytesMut::new(), 1 << 20);
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        let reader = tokio::spawn(async move {
+            let mut wire = Vec::new();
+            theirs.read_to_end(&mut wire).await.unwrap();
+            wire
+        });
+        for chunk in data.chunks(9_999) {
+            let (a, b) = chunk.split_at(chunk.len() / 3);
+            let mut slices = [IoSlice::new(a), IoSlice::new(b)];
+            let mut slices = &mut slices[..];
+            while !slices.is_empty() {
+                let n = std::future::poll_fn(|cx| Pin::new(&mut ws).poll_write_vectored(cx, slices)).await.unwrap();
+                IoSlice::advance_slices(&mut slices, n);
+            }
+        }
+        ws.shutdown().await.unwrap();
+        drop(ws);
+        let frames = server_frames(&reader.await.unwrap());
+        let (close, data_frames) = frames.split_last().unwrap();
+        assert_eq!(close, &(0x8, 1000u16.to_be_bytes().to_vec()));
+        assert!(data_frames.iter().all(|(op, _)| *op == 0x2));
+        assert_eq!(data_frames.iter().flat_map(|(_, p)| p.clone()).collect::<Vec<_>>(), data);
+    }
+
+    #[tokio::test]
+    async fn reads_join_messages_and_answer_pings() {
+        let (ours, mut theirs) = tokio::io::duplex(1 << 16);
+        let mask = [1, 2, 3, 4];
+        let mut wire = BytesMut::new();
+        encode_client_frame(OpCode::Binary, true, b"hello ", mask, &mut wire);
+        encode_client_frame(OpCode::Binary, false, b"wor", mask, &mut wire);
+        encode_client_frame(OpCode::Ping, true, b"?", mask, &mut wire);
+        encode_client_frame(OpCode::Continuation, true, b"ld", mask, &mut wire);
+        encode_client_frame(OpCode::Close, true, &1001u16.to_be_bytes(), mask, &mut wire);
+        // The first frame arrived with the upgrade request.
+        let rest = wire.split_to(4);
+        theirs.write_all(&wire).await.unwrap();
+        let mut ws = WsByteStream::new(ours, rest, 1 << 20);
+        let mut got = Vec::new();
+        ws.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"hello world");
+        drop(ws);
+        let mut back = Vec::new();
+        theirs.read_to_end(&mut back).await.unwrap();
+        assert_eq!(server_frames(&back), vec![(0xA, b"?".to_vec()), (0x8, 1001u16.to_be_bytes().to_vec())]);
+    }
+
+    #[tokio::test]
+    async fn protocol_errors_fail_the_read_and_send_their_close_code() {
+        let (ours, mut theirs) = tokio::io::duplex(1 << 16);
+        let mut wire = BytesMut::new();
+        encode_client_frame(OpCode::Text, true, b"{}", [9, 9, 9, 9], &mut wire);
+        theirs.write_all(&wire).await.unwrap();
+        let mut ws = WsByteStream::new(ours, BytesMut::new(), 1 << 20);
+        let mut got = Vec::new();
+        assert_eq!(ws.read_to_end(&mut got).await.unwrap_err().kind(), io::ErrorKind::InvalidData);
+        drop(ws);
+        let mut back = Vec::new();
+        theirs.read_to_end(&mut back).await.unwrap();
+        assert_eq!(server_frames(&back)[0].1[..2], 1003u16.to_be_bytes());
+    }
+}

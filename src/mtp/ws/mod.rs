@@ -105,16 +105,35 @@ impl WsListener {
     }
 }
 
-async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: Arc<Settings>, shutdown: CancellationToken) {
+async fn serve(stream: Stream, peer: SocketAddr, router: Router, settings: Arc<Settings>, shutdown: CancellationToken) {
+    // The handshake (and all of an MQTT connection) runs in a box of its own: a task is as
+    // large as its largest state for as long as it lives, and both are larger than an idle USP
+    // session, which is most of a fleet.
+    let opening = Box::pin(handshake(stream, peer, &settings, &shutdown));
+    let Some((stream, negotiated)) = opening.await else { return };
+    info!(eid = %negotiated.eid, %peer, "websocket endpoint connected");
+    let session = router.attach(negotiated.eid.clone(), Mtp::WebSocket, peer.to_string());
+    session::run(stream, settings.max_message, session, settings.timers, shutdown).await;
+    info!(eid = %negotiated.eid, %peer, "websocket endpoint disconnected");
+}
+
+/// Opens the connection: the USP stream and what was negotiated, or `None` once a refused,
+/// failed or MQTT connection is over.
+async fn handshake(
+    mut stream: Stream,
+    peer: SocketAddr,
+    settings: &Settings,
+    shutdown: &CancellationToken,
+) -> Option<(prefixed::Prefixed<Stream>, Negotiated)> {
     let opened = timeout(settings.handshake_timeout, open(&mut stream, &settings.policy, &settings.auth)).await;
-    let (negotiated, rest) = match opened {
-        Ok(Ok((Opened::Usp(n), rest))) => (n, rest),
+    match opened {
+        Ok(Ok((Opened::Usp(negotiated), rest))) => Some((prefixed::Prefixed::new(stream, rest), negotiated)),
         Ok(Ok((Opened::Mqtt, rest))) => {
-            let Some(mqtt) = settings.mqtt.clone() else { return };
+            let mqtt = settings.mqtt.clone()?;
             let ws = bytestream::WsByteStream::new(stream, rest, settings.max_message);
             let allowed = mqtt.rate.allow(peer.ip(), std::time::Instant::now());
-            crate::mtp::mqtt::connection::serve(ws, peer, mqtt, shutdown, allowed).await;
-            return;
+            crate::mtp::mqtt::connection::serve(ws, peer, mqtt, shutdown.clone(), allowed).await;
+            None
         }
         Ok(Err(Some(refusal))) => {
             debug!(%peer, %refusal, "websocket handshake refused");
@@ -123,19 +142,14 @@ async fn serve(mut stream: Stream, peer: SocketAddr, router: Router, settings: A
                 stream.shutdown().await
             })
             .await;
-            return;
+            None
         }
-        Ok(Err(None)) => return,
+        Ok(Err(None)) => None,
         Err(_) => {
             debug!(%peer, "websocket handshake timed out");
-            return;
+            None
         }
-    };
-    let stream = prefixed::Prefixed::new(stream, rest);
-    info!(eid = %negotiated.eid, %peer, "websocket endpoint connected");
-    let session = router.attach(negotiated.eid.clone(), Mtp::WebSocket, peer.to_string());
-    session::run(stream, settings.max_message, session, settings.timers, shutdown).await;
-    info!(eid = %negotiated.eid, %peer, "websocket endpoint disconnected");
+    }
 }
 
 /// HTTP Basic against the credentials file, binding the user to the endpoint it claims. A

@@ -122,7 +122,8 @@ where
         }
     };
 
-    close(&mut conn, ending).await;
+    // Boxed: closing nests two timeouts, and inline it would size the task for its whole life.
+    Box::pin(close(&mut conn, ending)).await;
     debug!(%eid, "websocket session ended");
     // Dropping `session` detaches it and re-routes anything still queued.
 }
