@@ -130,9 +130,12 @@ impl Registry {
     }
 
     /// Records an Inform: identity, connection request URL, time, events and the parameters it
-    /// carried. Durable when it returns, so a new device survives a crash right after.
+    /// carried. Durable when it returns if the device is new or its identity or connection
+    /// request URL changed, so those survive a crash right after. A routine Inform is not forced
+    /// to disk: a crash loses at most its time and values, which the CPE's next Inform brings
+    /// again, and an fsync per periodic Inform serialised every CPE session behind the disk.
     pub fn record_inform(&self, endpoint_id: &str, inform: &Inform, now: SystemTime) -> Result<InformOutcome> {
-        let tx = self.db.begin_write()?;
+        let mut tx = self.db.begin_write()?;
         let outcome = {
             let mut devices = tx.open_table(DEVICES)?;
             let existing = devices.get(endpoint_id)?.map(|v| decode(endpoint_id, v.value())).transpose()?;
@@ -147,16 +150,24 @@ impl Registry {
                 last_inform_at: None,
                 last_events: Vec::new(),
             });
-            record.identity = Identity::from(&inform.device_id);
+            let identity = Identity::from(&inform.device_id);
+            let mut routine = !new_device && record.identity == identity;
+            record.identity = identity;
             if let Some(url) = connection_request_url(inform) {
-                record.connection_request_url = (!url.is_empty()).then(|| url.to_owned());
+                let url = (!url.is_empty()).then(|| url.to_owned());
+                routine &= record.connection_request_url == url;
+                record.connection_request_url = url;
             }
             record.last_inform_at = Some(now);
             record.last_events = inform.events.iter().map(Event::from).collect();
             devices.insert(endpoint_id, encode(&record).as_slice())?;
             let previous_values = write_parameters(&tx, endpoint_id, &inform.parameter_list)?;
-            InformOutcome { new_device, record, previous_values }
+            (InformOutcome { new_device, record, previous_values }, routine)
         };
+        let (outcome, routine) = outcome;
+        if routine {
+            tx.set_durability(Durability::Eventual);
+        }
         tx.commit()?;
         Ok(outcome)
     }
