@@ -2,7 +2,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -16,6 +16,29 @@ pub struct ListenerLimits {
     pub max_connections: usize,
     /// The TLS handshake must finish within this time.
     pub handshake_timeout: Duration,
+}
+
+/// Connections the kernel may queue before we accept them. tokio's default (1,024) overflowed
+/// when 5,000 clients reconnected at once (a reconnect storm after a network blip): each overflow
+/// costs the client a SYN retransmit, a second or more. The kernel caps it at somaxconn.
+const BACKLOG: u32 = 8192;
+
+/// `TcpListener::bind` with a larger accept queue, trying each address `addr` resolves to.
+async fn bind_with_backlog(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last_error = None;
+    for candidate in tokio::net::lookup_host(addr).await? {
+        let socket = match candidate {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        // As TcpListener::bind does: a restarted hub can bind while old connections linger.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(candidate).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "address resolves to nothing")))
 }
 
 /// A bound TCP listener with its TLS acceptor and limits.
@@ -33,7 +56,7 @@ impl Listener {
         tls: Option<TlsAcceptor>,
         limits: ListenerLimits,
     ) -> std::io::Result<Self> {
-        let tcp = TcpListener::bind(addr).await?;
+        let tcp = bind_with_backlog(addr).await?;
         Ok(Self { name, tcp, tls, limits })
     }
 

@@ -175,7 +175,7 @@ impl Broker {
     }
 
     fn forget_subscriptions(&self, session: &MqttSession) {
-        let filters: Vec<Box<str>> = std::mem::take(&mut session.state().subscriptions).into_keys().collect();
+        let filters = session.state().subscriptions.take_filters();
         let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
         for f in filters {
             tree.remove(&f, &session.client_id);
@@ -191,7 +191,7 @@ impl Broker {
             .unwrap_or_else(|e| e.into_inner())
             .insert(filter, session.client_id.clone(), Subscriber { options, id })
             .is_some();
-        session.state().subscriptions.insert(filter.into(), (options, id));
+        session.state().subscriptions.insert(filter.into(), options, id);
         let send_retained = match options.retain_handling {
             RetainHandling::SendAtSubscribe => true,
             RetainHandling::SendIfNewSubscription => !existed,

@@ -44,10 +44,9 @@ pub enum Resend {
 pub struct SessionState {
     pub eid: Option<EndpointId>,
     /// Filter → options and Subscription Identifier, mirrored in the broker's topic tree.
-    /// (Ordered maps and sets: empty ones cost 24 bytes and no hasher state, and a client
-    /// has a handful of entries; every idle session carries them.)
-    pub subscriptions: BTreeMap<Box<str>, (SubscriptionOptions, Option<u32>)>,
-    /// QoS 2 packet ids received and acknowledged with PUBREC, until PUBREL (§4.3.3).
+    pub subscriptions: Subscriptions,
+    /// QoS 2 packet ids received and acknowledged with PUBREC, until PUBREL (§4.3.3). A set
+    /// without hasher state: every idle session carries it, almost always empty.
     pub inbound_qos2: BTreeSet<u16>,
     /// How long the session outlives its connection.
     pub expiry: Duration,
@@ -62,6 +61,40 @@ pub struct SessionState {
     pub pending_will: Option<CancellationToken>,
 }
 
+/// A client's subscriptions, mirrored in the broker's topic tree. A client has a handful, so a
+/// plain Vec (one small allocation) serves better than a map: every idle session carries one.
+#[derive(Debug, Default)]
+pub struct Subscriptions(Vec<(Box<str>, SubscriptionOptions, Option<u32>)>);
+
+impl Subscriptions {
+    /// Adds `filter`, or replaces its options and identifier (§3.8.4).
+    pub fn insert(&mut self, filter: Box<str>, options: SubscriptionOptions, id: Option<u32>) {
+        match self.0.iter_mut().find(|(f, _, _)| *f == filter) {
+            Some(entry) => (entry.1, entry.2) = (options, id),
+            None => self.0.push((filter, options, id)),
+        }
+    }
+
+    /// Whether `filter` was there.
+    pub fn remove(&mut self, filter: &str) -> bool {
+        let at = self.0.iter().position(|(f, _, _)| &**f == filter);
+        at.map(|i| self.0.swap_remove(i)).is_some()
+    }
+
+    /// Empties the set, giving back the filters.
+    pub fn take_filters(&mut self) -> Vec<Box<str>> {
+        std::mem::take(&mut self.0).into_iter().map(|(f, _, _)| f).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[derive(Debug)]
 pub struct MqttSession {
     pub client_id: Arc<str>,
@@ -73,7 +106,7 @@ impl MqttSession {
     pub fn new(client_id: Arc<str>, eid: Option<EndpointId>, expiry: Duration, max_queued: usize) -> Self {
         let state = SessionState {
             eid,
-            subscriptions: BTreeMap::new(),
+            subscriptions: Subscriptions::default(),
             inbound_qos2: BTreeSet::new(),
             expiry,
             offline_since: None,

@@ -20,14 +20,85 @@ struct Node<K, V> {
     literal: HashMap<Box<str>, Node<K, V>>,
     plus: Option<Box<Node<K, V>>>,
     /// Subscribers whose filter ends in `#` at this node.
-    hash: HashMap<K, V>,
+    hash: Subscribers<K, V>,
     /// Subscribers whose filter ends exactly here.
-    exact: HashMap<K, V>,
+    exact: Subscribers<K, V>,
 }
 
 impl<K, V> Default for Node<K, V> {
     fn default() -> Self {
-        Self { literal: HashMap::new(), plus: None, hash: HashMap::new(), exact: HashMap::new() }
+        Self { literal: HashMap::new(), plus: None, hash: Subscribers::default(), exact: Subscribers::default() }
+    }
+}
+
+/// Most filter nodes have one subscriber (each USP endpoint subscribes to its own topic), so a
+/// short Vec holds them: a map with one entry allocates several times the memory, and there is
+/// one such node per connected endpoint. A node with many subscribers switches to a map so
+/// subscribing and unsubscribing stay O(1).
+#[derive(Debug)]
+enum Subscribers<K, V> {
+    Few(Vec<(K, V)>),
+    Many(HashMap<K, V>),
+}
+
+/// Subscribers kept in a Vec at most; beyond that a map.
+const FEW: usize = 16;
+
+impl<K, V> Default for Subscribers<K, V> {
+    fn default() -> Self {
+        Self::Few(Vec::new())
+    }
+}
+
+impl<K: Eq + Hash, V> Subscribers<K, V> {
+    fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self {
+            Self::Many(map) => map.insert(key, value),
+            Self::Few(list) => {
+                if let Some(slot) = list.iter_mut().find(|(k, _)| *k == key) {
+                    return Some(std::mem::replace(&mut slot.1, value));
+                }
+                if list.len() < FEW {
+                    list.push((key, value));
+                } else {
+                    let mut map: HashMap<K, V> = std::mem::take(list).into_iter().collect();
+                    map.insert(key, value);
+                    *self = Self::Many(map);
+                }
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &K) -> Option<V> {
+        match self {
+            Self::Many(map) => map.remove(key),
+            Self::Few(list) => {
+                let at = list.iter().position(|(k, _)| k == key)?;
+                let (_, value) = list.swap_remove(at);
+                if list.is_empty() {
+                    *list = Vec::new();
+                }
+                Some(value)
+            }
+        }
+    }
+
+}
+
+impl<K, V> Subscribers<K, V> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Self::Few(list) => list.is_empty(),
+            Self::Many(map) => map.is_empty(),
+        }
+    }
+
+    fn for_each(&self, visit: &mut impl FnMut(&K, &V)) {
+        match self {
+            Self::Few(list) => list.iter().for_each(|(k, v)| visit(k, v)),
+            Self::Many(map) => map.iter().for_each(|(k, v)| visit(k, v)),
+        }
     }
 }
 
@@ -121,10 +192,10 @@ fn remove_at<K: Eq + Hash, V>(node: &mut Node<K, V>, levels: &[&str], key: &K) -
 fn visit_matches<K, V>(node: &Node<K, V>, levels: &[&str], dollar_first: bool, visit: &mut impl FnMut(&K, &V)) {
     // `#` matches this level and everything below, except a `$` topic at the root.
     if !dollar_first {
-        node.hash.iter().for_each(|(k, v)| visit(k, v));
+        node.hash.for_each(visit);
     }
     let Some((level, rest)) = levels.split_first() else {
-        node.exact.iter().for_each(|(k, v)| visit(k, v));
+        node.exact.for_each(visit);
         return;
     };
     if let Some(child) = node.literal.get(*level) {
@@ -208,5 +279,25 @@ mod tests {
         assert!(!filter_within("usp/v1/os::2", "usp/v1/os::1/#"));
         assert!(!filter_within("a/#", "a"));
         assert!(filter_within("anything/at/all", "#"));
+    }
+
+    #[test]
+    fn many_subscribers_on_one_filter_move_to_a_map_and_back_out() {
+        let mut tree: TopicTree<String, u8> = TopicTree::default();
+        let clients: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        for (i, c) in clients.iter().enumerate() {
+            assert_eq!(tree.insert("a/b", c.clone(), i as u8), None);
+            assert_eq!(tree.insert("a/#", c.clone(), i as u8), None);
+        }
+        assert_eq!(tree.insert("a/b", "c3".into(), 99), Some(3), "options replaced, not duplicated");
+        assert_eq!(tree.len(), 80);
+        let mut seen = Vec::new();
+        tree.for_each_match("a/b", |k, _| seen.push(k.clone()));
+        assert_eq!(seen.len(), 80, "each client once per matching filter");
+        for c in &clients {
+            assert!(tree.remove("a/b", c).is_some());
+            assert!(tree.remove("a/#", c).is_some());
+        }
+        assert!(tree.is_empty() && tree.root.is_empty(), "empty branches pruned");
     }
 }
