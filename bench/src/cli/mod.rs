@@ -121,6 +121,10 @@ pub struct LoadArgs {
     /// cwmp-inform: sessions per second over all devices.
     #[arg(long, default_value_t = 0.0)]
     pub rate: f64,
+    /// Every Nth request of a controller is a Set (answered with a SetResp) instead of a Get;
+    /// 0: Gets only.
+    #[arg(long, default_value_t = 0)]
+    pub set_every: u32,
     /// Outstanding requests per pair [default: 1 closed loop, 1024 open loop].
     #[arg(long)]
     pub window: Option<usize>,
@@ -165,6 +169,7 @@ impl LoadArgs {
             warmup: self.warmup,
             duration: self.duration,
             size: self.size,
+            set_every: self.set_every,
             rate,
             window,
             timeout: self.timeout,

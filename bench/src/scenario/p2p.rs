@@ -29,7 +29,6 @@ use tokio::{
     time::{MissedTickBehavior, interval, interval_at},
 };
 use tokio_util::sync::CancellationToken;
-use usphub::usp::proto::msg::header::MsgType;
 
 use super::{LoadSpec, Pacing, SWEEP_PERIOD, next_tick, ramp::connect_all, window::Window};
 use crate::progress::Progress;
@@ -74,7 +73,8 @@ pub async fn run<A: Connector, C: Connector>(
     let mut request_bytes = 0;
     let mut controller_tasks = JoinSet::new();
     for (endpoint, link) in controllers {
-        let requests = RequestEncoder::new(&endpoint.eid, &Endpoint::agent(endpoint.pair).eid, run_id, spec.size);
+        let requests =
+            RequestEncoder::new(&endpoint.eid, &Endpoint::agent(endpoint.pair).eid, run_id, spec.size).with_sets(spec.set_every);
         request_bytes = requests.record_len();
         let controller = Controller::new(link, requests, run_id, histogram.recorder(), live.clone(), clock);
         // Open-loop pairs are spread over one period rather than all firing together.
@@ -172,7 +172,7 @@ pub(super) async fn answer_batch<L: RecordLink>(
 ) -> Result<(), LinkError> {
     loop {
         let record = received?.ok_or(LinkError::Closed)?;
-        match usp::decode(record, MsgType::Get) {
+        match usp::decode_request(record) {
             Ok(request) => link.feed_reply(answers.encode(&request)).await?,
             Err(e) => live.error_with(ErrorKind::Malformed, format_args!("agent received: {e}")),
         }

@@ -83,6 +83,8 @@ pub struct LoadSpec {
     pub duration: Duration,
     /// Record size to aim for, bytes.
     pub size: usize,
+    /// Every Nth request is a Set rather than a Get; 0: Gets only.
+    pub set_every: u32,
     /// Requests (or Notifies) per second per pair; `None` is closed loop.
     pub rate: Option<f64>,
     /// Outstanding requests per pair: kept full in closed loop, a ceiling in open loop.

@@ -1,5 +1,6 @@
-//! The USP traffic of the generator: real prost-encoded Get and GetResp Msgs (p2p) and Notify
-//! Msgs with a ValueChange (fan-in) in NoSessionContext Records, padded to a chosen size, with
+//! The USP traffic of the generator: real prost-encoded Get and GetResp Msgs (p2p; with
+//! `--set-every`, Set and SetResp too, see [`set`]) and Notify Msgs with a ValueChange (fan-in)
+//! in NoSessionContext Records, padded to a chosen size, with
 //! a sequence number in `msg_id` (and, for Notify, the send time: the receiver is in the same
 //! process, so one-way latency needs no clock synchronisation).
 //!
@@ -10,6 +11,8 @@
 //! a reusable buffer whose frozen slices are sent as they are. The receiving side decodes the
 //! Record (its payload is a zero-copy slice) and only the Msg header: the padded body is
 //! skipped by its length prefix.
+
+mod set;
 
 use std::fmt::Write as _;
 
@@ -80,24 +83,37 @@ struct MsgHeaderOnly {
 pub struct Received {
     pub from_id: String,
     pub msg_id: String,
+    /// The Msg's type, as its header says.
+    pub kind: MsgType,
 }
 
-/// Decodes a NoSessionContext Record and the header of its Msg, which must be of type `expected`.
-pub fn decode(record: Bytes, expected: MsgType) -> Result<Received, DecodeError> {
+/// Decodes a NoSessionContext Record and the header of its Msg, whose type must be one of
+/// `accepted`.
+fn decode_one_of(record: Bytes, accepted: &[MsgType]) -> Result<Received, DecodeError> {
     let record = record::Record::decode(record).map_err(DecodeError::Record)?;
     let Some(RecordType::NoSessionContext(nsc)) = record.record_type else {
         return Err(DecodeError::NotNoSessionContext);
     };
     let header = MsgHeaderOnly::decode(nsc.payload).map_err(DecodeError::Msg)?.header.ok_or(DecodeError::NoHeader)?;
-    if header.msg_type != expected as i32 {
-        return Err(DecodeError::WrongType { expected, got: header.msg_type });
+    match accepted.iter().find(|t| **t as i32 == header.msg_type) {
+        Some(&kind) => Ok(Received { from_id: record.from_id, msg_id: header.msg_id, kind }),
+        None => Err(DecodeError::WrongType { expected: accepted[0], got: header.msg_type }),
     }
-    Ok(Received { from_id: record.from_id, msg_id: header.msg_id })
 }
 
-/// Reads the [`MsgId`] of a GetResp Record.
+/// Decodes a NoSessionContext Record and the header of its Msg, which must be of type `expected`.
+pub fn decode(record: Bytes, expected: MsgType) -> Result<Received, DecodeError> {
+    decode_one_of(record, &[expected])
+}
+
+/// Decodes a request an agent answers: a Get or a Set.
+pub fn decode_request(record: Bytes) -> Result<Received, DecodeError> {
+    decode_one_of(record, &[MsgType::Get, MsgType::Set])
+}
+
+/// Reads the [`MsgId`] of a GetResp or SetResp Record.
 pub fn decode_response(record: Bytes) -> Result<MsgId, DecodeError> {
-    let received = decode(record, MsgType::GetResp)?;
+    let received = decode_one_of(record, &[MsgType::GetResp, MsgType::SetResp])?;
     MsgId::parse(&received.msg_id).ok_or(DecodeError::ForeignMsgId(received.msg_id))
 }
 
@@ -182,9 +198,11 @@ fn fit_padding(encoder: &mut Encoder, target: usize, set_pad: impl Fn(&mut Encod
     }
 }
 
-/// The controller's side: Get requests to one agent.
+/// The controller's side: Get requests to one agent, and every Nth a Set if asked for.
 pub struct RequestEncoder {
     inner: Encoder,
+    /// The Set template and N, with [`with_sets`](Self::with_sets).
+    sets: Option<(Encoder, u64)>,
     run: u32,
     len: usize,
 }
@@ -209,13 +227,30 @@ impl RequestEncoder {
                 get.param_paths[0] = padded_path(pad);
             }
         });
-        Self { inner, run, len }
+        Self { inner, sets: None, run, len }
+    }
+
+    /// Makes every `every`th request (0: none) a Set of about the same size as the Gets.
+    pub fn with_sets(mut self, every: u32) -> Self {
+        if every == 0 {
+            return self;
+        }
+        let (from, to) = (self.inner.record.from_id.clone(), self.inner.record.to_id.clone());
+        let mut sets = Encoder::new(&from, &to, set::request());
+        MsgId { run: self.run, seq: 0 }.write_to(sets.msg_id_mut());
+        fit_padding(&mut sets, self.len, |e, pad| set::pad_request(&mut e.msg, pad));
+        self.sets = Some((sets, u64::from(every)));
+        self
     }
 
     /// The encoded Record of request `seq`.
     pub fn encode(&mut self, seq: u64) -> Bytes {
-        MsgId { run: self.run, seq }.write_to(self.inner.msg_id_mut());
-        self.inner.encode()
+        let encoder = match &mut self.sets {
+            Some((sets, every)) if seq % *every == *every - 1 => sets,
+            _ => &mut self.inner,
+        };
+        MsgId { run: self.run, seq }.write_to(encoder.msg_id_mut());
+        encoder.encode()
     }
 
     /// Size of every Record this encoder makes, bytes.
@@ -224,9 +259,11 @@ impl RequestEncoder {
     }
 }
 
-/// The agent's side: a GetResp answering a Get, of about the same size.
+/// The agent's side: a GetResp answering a Get (a SetResp answering a Set), of about the same
+/// size.
 pub struct ResponseEncoder {
     inner: Encoder,
+    sets: Encoder,
     len: usize,
 }
 
@@ -261,14 +298,18 @@ impl ResponseEncoder {
                 params.insert("Pad".to_owned(), "x".repeat(pad));
             }
         });
-        Self { inner, len }
+        let mut sets = Encoder::new(from_id, "self::bench-ctrl-0", set::response());
+        MsgId { run: 0, seq: 0 }.write_to(sets.msg_id_mut());
+        fit_padding(&mut sets, size, |e, pad| set::pad_response(&mut e.msg, pad));
+        Self { inner, sets, len }
     }
 
-    /// The encoded GetResp Record answering `request`.
+    /// The encoded GetResp (or SetResp) Record answering `request`.
     pub fn encode(&mut self, request: &Received) -> Bytes {
-        self.inner.record.to_id.clone_from(&request.from_id);
-        self.inner.msg_id_mut().clone_from(&request.msg_id);
-        self.inner.encode()
+        let encoder = if request.kind == MsgType::Set { &mut self.sets } else { &mut self.inner };
+        encoder.record.to_id.clone_from(&request.from_id);
+        encoder.msg_id_mut().clone_from(&request.msg_id);
+        encoder.encode()
     }
 
     /// Size of an answer to the controller eid this encoder was sized for, bytes.
@@ -438,5 +479,23 @@ mod tests {
     fn wrong_type_is_refused() {
         let mut req = RequestEncoder::new("self::c", "os::a", 0, 100);
         assert!(matches!(decode_response(req.encode(1)), Err(DecodeError::WrongType { .. })));
+    }
+
+    #[test]
+    fn every_nth_request_is_a_set_answered_by_a_set_resp() {
+        let mut req = RequestEncoder::new("self::bench-ctrl-0", "os::BENCH-agent-0", 2, 256).with_sets(4);
+        let mut resp = ResponseEncoder::new("os::BENCH-agent-0", 256);
+        for seq in 0..8u64 {
+            let rec = req.encode(seq);
+            assert!(rec.len().abs_diff(256) <= 2, "request {seq}: {} bytes", rec.len());
+            let got = decode_request(rec).unwrap();
+            let expected = if seq % 4 == 3 { MsgType::Set } else { MsgType::Get };
+            assert_eq!(got.kind, expected, "request {seq}");
+            let answer = resp.encode(&got);
+            assert!(answer.len().abs_diff(256) <= 2, "answer {seq}: {} bytes", answer.len());
+            let resp_type = if expected == MsgType::Set { MsgType::SetResp } else { MsgType::GetResp };
+            assert_eq!(decode(answer.clone(), resp_type).unwrap().msg_id, got.msg_id);
+            assert_eq!(decode_response(answer).unwrap(), MsgId { run: 2, seq });
+        }
     }
 }
