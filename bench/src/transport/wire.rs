@@ -1,14 +1,17 @@
 //! Byte plumbing the hand-written transports (MQTT, STOMP) share: a read buffer that grows in
-//! steps, the non-blocking read behind `try_recv`, and a read that writes queued bytes out
-//! meanwhile (so that neither side of a connection waits for the other).
+//! steps, the non-blocking read behind `try_recv`, a read that writes queued bytes out
+//! meanwhile (so that neither side of a connection waits for the other), and the `recv` /
+//! `try_recv` loops over a protocol's own decoding ([`RecordReader`]).
 
-use bytes::BytesMut;
+use std::future::Future;
+
+use bytes::{Bytes, BytesMut};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::tcp::{OwnedReadHalf, OwnedWriteHalf},
 };
 
-use super::outbox::Outbox;
+use super::{LinkError, outbox::Outbox};
 
 /// Read buffer growth step.
 pub const READ_CHUNK: usize = 16 * 1024;
@@ -45,6 +48,47 @@ pub async fn read_while_writing(
             biased;
             written = wr.write_buf(out), if !out.is_empty() => { written?; }
             read = rd.read_buf(rbuf) => return Ok(read? > 0),
+        }
+    }
+}
+
+/// The read side of a hand-written link: what differs per protocol (decoding buffered input,
+/// reading more), from which the `recv` and `try_recv` of [`super::RecordLink`] follow.
+pub trait RecordReader: Send {
+    /// Handles buffered input up to the next Record, which it returns.
+    fn next_buffered(&mut self) -> Result<Option<Bytes>, LinkError>;
+    /// Reads more bytes, writing queued output meanwhile; `false` at end of stream.
+    fn fill(&mut self) -> impl Future<Output = Result<bool, LinkError>> + Send;
+    /// Reads what has arrived without waiting, as [`try_fill`] does.
+    fn fill_now(&mut self) -> Option<std::io::Result<bool>>;
+
+    /// The next Record; `Ok(None)` once the peer has closed.
+    fn recv_record(&mut self) -> impl Future<Output = Result<Option<Bytes>, LinkError>> + Send {
+        async move {
+            loop {
+                if let Some(record) = self.next_buffered()? {
+                    return Ok(Some(record));
+                }
+                if !self.fill().await? {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// What [`recv_record`](Self::recv_record) would return now, if that needs no waiting.
+    fn try_recv_record(&mut self) -> Option<Result<Option<Bytes>, LinkError>> {
+        loop {
+            match self.next_buffered() {
+                Ok(Some(record)) => return Some(Ok(Some(record))),
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            match self.fill_now()? {
+                Ok(true) => {}
+                Ok(false) => return Some(Ok(None)),
+                Err(e) => return Some(Err(e.into())),
+            }
         }
     }
 }

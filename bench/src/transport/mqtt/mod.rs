@@ -196,29 +196,11 @@ impl RecordLink for MqttLink {
     }
 
     async fn recv(&mut self) -> Result<Option<Bytes>, LinkError> {
-        loop {
-            if let Some(record) = self.next_record()? {
-                return Ok(Some(record));
-            }
-            if !self.read_more().await? {
-                return Ok(None);
-            }
-        }
+        wire::RecordReader::recv_record(self).await
     }
 
     fn try_recv(&mut self) -> Option<Result<Option<Bytes>, LinkError>> {
-        loop {
-            match self.next_record() {
-                Ok(Some(record)) => return Some(Ok(Some(record))),
-                Ok(None) => {}
-                Err(e) => return Some(Err(e)),
-            }
-            match wire::try_fill(&self.rd, &mut self.rbuf)? {
-                Ok(true) => {}
-                Ok(false) => return Some(Ok(None)),
-                Err(e) => return Some(Err(e.into())),
-            }
-        }
+        wire::RecordReader::try_recv_record(self)
     }
 
     async fn close(mut self) {
@@ -432,4 +414,18 @@ enum Event {
     Wrote(std::io::Result<usize>),
     Read(std::io::Result<usize>),
     PingDue,
+}
+
+impl wire::RecordReader for MqttLink {
+    fn next_buffered(&mut self) -> Result<Option<Bytes>, LinkError> {
+        self.next_record()
+    }
+
+    fn fill(&mut self) -> impl std::future::Future<Output = Result<bool, LinkError>> + Send {
+        self.read_more()
+    }
+
+    fn fill_now(&mut self) -> Option<std::io::Result<bool>> {
+        wire::try_fill(&self.rd, &mut self.rbuf)
+    }
 }

@@ -166,29 +166,11 @@ impl RecordLink for StompLink {
     }
 
     async fn recv(&mut self) -> Result<Option<Bytes>, LinkError> {
-        loop {
-            if let Some(record) = self.next_record()? {
-                return Ok(Some(record));
-            }
-            if !self.read_more().await? {
-                return Ok(None);
-            }
-        }
+        wire::RecordReader::recv_record(self).await
     }
 
     fn try_recv(&mut self) -> Option<Result<Option<Bytes>, LinkError>> {
-        loop {
-            match self.next_record() {
-                Ok(Some(record)) => return Some(Ok(Some(record))),
-                Ok(None) => {}
-                Err(e) => return Some(Err(e)),
-            }
-            match wire::try_fill(&self.rd, &mut self.rbuf)? {
-                Ok(true) => {}
-                Ok(false) => return Some(Ok(None)),
-                Err(e) => return Some(Err(e.into())),
-            }
-        }
+        wire::RecordReader::try_recv_record(self)
     }
 
     async fn close(mut self) {
@@ -301,4 +283,18 @@ fn server_error(frame: &Frame) -> StompError {
     let body = String::from_utf8_lossy(&frame.body);
     let message = if body.trim().is_empty() { message } else { format!("{message}: {}", body.trim()) };
     StompError::ServerError { message: message.chars().take(300).collect() }
+}
+
+impl wire::RecordReader for StompLink {
+    fn next_buffered(&mut self) -> Result<Option<Bytes>, LinkError> {
+        self.next_record()
+    }
+
+    fn fill(&mut self) -> impl std::future::Future<Output = Result<bool, LinkError>> + Send {
+        self.read_more()
+    }
+
+    fn fill_now(&mut self) -> Option<std::io::Result<bool>> {
+        wire::try_fill(&self.rd, &mut self.rbuf)
+    }
 }
