@@ -187,7 +187,8 @@ pub async fn read_lazily<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMu
     poll_fn(|cx| poll_read_lazily(stream, buf, cx)).await
 }
 
-fn poll_read_lazily<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+/// The poll form of [`read_lazily`], for `AsyncRead` implementations built on a stream.
+pub fn poll_read_lazily<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
     if buf.capacity() - buf.len() < READ_CHUNK / 2 {
         buf.reserve(READ_CHUNK);
     }

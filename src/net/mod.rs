@@ -12,7 +12,7 @@ mod segments;
 pub mod split_check;
 mod stream;
 
-pub use framed::{FrameDecoder, FramedConn, ReadError, WriteError, read_lazily};
+pub use framed::{FrameDecoder, FramedConn, ReadError, WriteError, poll_read_lazily, read_lazily};
 pub use listener::{Listener, ListenerLimits};
 pub use rate::ConnectRate;
 pub use segments::Segments;

@@ -8,20 +8,17 @@
 //! of the frame being written. As in the Record session, the read buffer exists only while
 //! there is something to read.
 
-use std::future::Future;
 use std::io::{self, IoSlice};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::codec::frame::MAX_SERVER_HEADER;
 use super::codec::{CloseCode, Decoder, Incoming, OpCode, encode_close, encode_control, header_bytes};
 use crate::net::FrameDecoder;
 
-/// Read buffer headroom reserved before a read, as in `net::FramedConn`.
-const READ_CHUNK: usize = 8 * 1024;
 /// Most slices in one `writev`, the frame header included.
 const MAX_SLICES: usize = 64;
 
@@ -107,14 +104,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsByteStream<S> {
 
     /// One read into the lazily allocated buffer, as `net::FramedConn` does it.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
-            self.buf.reserve(READ_CHUNK);
-        }
-        let polled = pin!(self.stream.read_buf(&mut self.buf)).poll(cx);
-        if polled.is_pending() && self.buf.is_empty() {
-            self.buf = BytesMut::new();
-        }
-        polled
+        crate::net::poll_read_lazily(&mut self.stream, &mut self.buf, cx)
     }
 }
 
